@@ -1,0 +1,27 @@
+"""poslib — the helper package of *Position, Padding and Predictions — the executable book*.
+
+Small modules, one job each (the chapter that introduces each is named in its docstrings):
+
+* ``config``   profiles (``POSLIB_PROFILE``), device, seeding, cache folder
+* ``targets``  the five position maps H, V, G, HS, VS
+* ``metrics``  Spearman correlation (SPC) and MAE
+* ``padding``  convolutions with every border behaviour, and converting a model between them
+* ``models``   VGG- and ResNet-style backbones; the paper's ImageNet ones
+* ``data``     shipped photos, synthetic inputs, the offline shapes task
+* ``train``    training loops and the cached, trained backbones
+* ``features`` multi-level features, resized and concatenated
+* ``readout``  the position-encoding readout (PosENet's PEM)
+* ``posenet``  readout experiments: features in, SPC/MAE out
+* ``claims``   findings checked in code
+* ``paper``    the paper's published tables
+* ``tables``   our numbers beside the paper's
+* ``plots``    figures with one colour map for position
+* ``cache``    the content-keyed disk cache
+"""
+__version__ = "0.1.0"
+
+from . import (cache, claims, config, data, features, metrics, models, padding, paper, plots,  # noqa: E402
+               posenet, readout, tables, targets, train)
+
+__all__ = ["cache", "claims", "config", "data", "features", "metrics", "models", "padding", "paper", "plots",
+           "posenet", "readout", "tables", "targets", "train", "__version__"]

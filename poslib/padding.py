@@ -1,0 +1,142 @@
+"""Convolutions with a chosen border behaviour (Chapter 1, Chapter 2 and later).
+
+A convolution must decide what lies beyond the image edge. :data:`MODES` lists the choices:
+
+* ``zeros``     pad with zeros (PyTorch's default; the paper's VGG and ResNet);
+* ``reflect``   mirror the image without repeating the edge pixel (PyTorch ``reflect``, not SYMMETRIC);
+* ``replicate`` repeat the edge pixel;
+* ``circular``  wrap around, as if the image tiled the plane;
+* ``partial``   zero padding, with each output re-weighted by (window size / in-image pixels in the window),
+  NVIDIA's partial-convolution formula, so border outputs are not darkened by the zeros;
+* ``valid``     no padding at all: every k x k convolution shrinks the map by k - 1;
+* ``full``      zero padding of k - 1 on each side: the map grows by k - 1;
+* ``resize``    the authors' "no padding" emulation (PermuteNet): bilinearly up-sample the input by
+  k - 1 pixels, then a valid convolution, so the map keeps its size without padded values.
+"""
+from __future__ import annotations
+
+from typing import Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular", "partial", "valid", "full", "resize")
+SAME_SIZE_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular", "partial", "resize")
+
+
+def check_mode(mode: str) -> str:
+    """Return ``mode`` if it is a padding mode, else raise a ValueError that lists them (Chapter 1)."""
+    if mode not in MODES:
+        hint = " (PyTorch spells zero padding 'zeros')" if mode in ("zero", "constant") else ""
+        raise ValueError(f"unknown padding mode {mode!r}{hint}; choose one of {', '.join(MODES)}")
+    return mode
+
+
+def _pair(v: Union[int, tuple]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
+
+
+class BorderConv2d(nn.Conv2d):
+    """A 2-D convolution whose border behaviour is one of :data:`MODES` (Chapter 1).
+
+    It holds the same parameters as :class:`torch.nn.Conv2d`, so weights move freely between the two;
+    only the handling of the border differs, and ``mode`` can be switched after construction.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, mode: str = "zeros",
+                 stride=1, bias: bool = True, groups: int = 1):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias,
+                         groups=groups)
+        self.mode = check_mode(mode)
+        self._mask_cache: dict = {}
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", mode={self.mode}"
+
+    def _same_pad(self) -> tuple[int, int, int, int]:
+        kh, kw = self.kernel_size
+        dh, dw = self.dilation
+        th, tw = dh * (kh - 1), dw * (kw - 1)
+        return (tw // 2, tw - tw // 2, th // 2, th - th // 2)  # left, right, top, bottom
+
+    def _conv(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def _partial_ratio(self, x: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
+        key = (x.shape[-2], x.shape[-1], x.device, x.dtype)
+        ratio = self._mask_cache.get(key)
+        if ratio is None:
+            ones = torch.ones(1, 1, x.shape[-2], x.shape[-1], device=x.device, dtype=x.dtype)
+            window = torch.ones(1, 1, *self.kernel_size, device=x.device, dtype=x.dtype)
+            count = F.conv2d(F.pad(ones, pad), window, None, self.stride, 0, self.dilation)
+            ratio = window.numel() / count.clamp(min=1e-8)
+            self._mask_cache = {key: ratio}
+        return ratio
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        if x.dim() != 4:
+            raise ValueError(f"BorderConv2d expects a (N, C, H, W) batch, got shape {tuple(x.shape)}")
+        mode = self.mode
+        if mode == "valid":
+            return self._conv(x)
+        if mode == "full":
+            kh, kw = self.kernel_size
+            dh, dw = self.dilation
+            ph, pw = dh * (kh - 1), dw * (kw - 1)
+            return self._conv(F.pad(x, (pw, pw, ph, ph)))
+        if mode == "resize":
+            kh, kw = self.kernel_size
+            dh, dw = self.dilation
+            size = (x.shape[-2] + dh * (kh - 1), x.shape[-1] + dw * (kw - 1))
+            if size != tuple(x.shape[-2:]):
+                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+            return self._conv(x)
+        pad = self._same_pad()
+        if mode in ("zeros", "partial"):
+            out = self._conv(F.pad(x, pad))
+            if mode == "partial" and any(pad):
+                ratio = self._partial_ratio(x, pad)
+                if self.bias is None:
+                    out = out * ratio
+                else:
+                    b = self.bias.view(1, -1, 1, 1)
+                    out = (out - b) * ratio + b
+            return out
+        return self._conv(F.pad(x, pad, mode=mode))
+
+
+def conv2d(in_ch: int, out_ch: int, kernel_size: int, mode: str = "zeros", stride: int = 1,
+           bias: bool = True) -> BorderConv2d:
+    """A k x k convolution layer with the border behaviour ``mode`` (Chapter 1, Chapter 2)."""
+    return BorderConv2d(in_ch, out_ch, kernel_size, mode=mode, stride=stride, bias=bias)
+
+
+def convert(model: nn.Module, mode: str) -> nn.Module:
+    """Switch every convolution of ``model`` to padding ``mode``, in place, and return it (Chapter 1, 2).
+
+    Plain :class:`torch.nn.Conv2d` layers (a torchvision model, say) are replaced by
+    :class:`BorderConv2d` layers holding the same weights. ``valid`` and ``full`` change map sizes,
+    which a network with skip connections must be built to accept (``poslib.models`` networks are).
+    """
+    check_mode(mode)
+    for name, child in list(model.named_children()):
+        if isinstance(child, BorderConv2d):
+            child.mode = mode
+        elif isinstance(child, nn.Conv2d):
+            new = BorderConv2d(child.in_channels, child.out_channels, child.kernel_size, mode=mode,
+                               stride=child.stride, bias=child.bias is not None, groups=child.groups)
+            new.dilation = child.dilation
+            new.weight = child.weight
+            if child.bias is not None:
+                new.bias = child.bias
+            new.to(child.weight.device)
+            setattr(model, name, new)
+        else:
+            convert(child, mode)
+    return model
+
+
+def modes_of(model: nn.Module) -> set[str]:
+    """The set of padding modes used by the convolutions of ``model`` (Chapter 2)."""
+    return {m.mode for m in model.modules() if isinstance(m, BorderConv2d)}

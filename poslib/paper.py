@@ -1,0 +1,103 @@
+"""The paper's published numbers, as tables to set beside ours (Chapter 1).
+
+Islam, Jia and Bruce, *How Much Position Information Do Convolutional Neural Networks Encode?*
+(ICLR 2020), Tables 1-4, as printed (the minus signs the camera-ready lost are restored from the
+OpenReview submission). Natural images are PASCAL-S; backbones are ImageNet VGG16 and ResNet-152.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+INPUTS = ("natural", "black", "white", "noise")
+
+# Table 1: (target, model) -> SPC/MAE on PASCAL-S, black, white, noise
+_T1 = {
+    ("H", "PosENet"): (.012, .251, .0, .251, .0, .251, .001, .251),
+    ("H", "VGG"): (.742, .149, .751, .164, .873, .157, .591, .173),
+    ("H", "ResNet"): (.933, .084, .987, .080, .994, .078, .973, .077),
+    ("V", "PosENet"): (.131, .248, .0, .251, .0, .251, .053, .250),
+    ("V", "VGG"): (.816, .129, .846, .146, .927, .138, .771, .150),
+    ("V", "ResNet"): (.951, .083, .978, .069, .979, .072, .968, .074),
+    ("G", "PosENet"): (-.001, .233, .0, .186, .0, .186, -.034, .214),
+    ("G", "VGG"): (.814, .109, .842, .123, .898, .116, .762, .129),
+    ("G", "ResNet"): (.936, .070, .953, .068, .964, .064, .971, .055),
+    ("HS", "PosENet"): (-.001, .712, -.055, .704, .0, .704, .023, .710),
+    ("HS", "VGG"): (.405, .556, .532, .583, .576, .574, .375, .573),
+    ("HS", "ResNet"): (.534, .528, .566, .518, .562, .515, .471, .530),
+    ("VS", "PosENet"): (.006, .723, .081, .709, .081, .709, .018, .714),
+    ("VS", "VGG"): (.374, .567, .538, .575, .437, .578, .526, .566),
+    ("VS", "ResNet"): (.520, .537, .574, .523, .593, .514, .523, .545),
+}
+
+
+def table1() -> pd.DataFrame:
+    """Table 1: SPC and MAE of PosENet / VGG / ResNet readouts per target and input (Chapter 1)."""
+    rows = []
+    for (target, model), v in _T1.items():
+        for i, inp in enumerate(INPUTS):
+            rows.append({"target": target, "model": model, "input": inp, "spc": v[2 * i], "mae": v[2 * i + 1]})
+    return pd.DataFrame(rows)
+
+
+# Table 2 (PASCAL-S): (target, variant) -> (PosENet SPC, PosENet MAE, VGG SPC, VGG MAE)
+_T2_LAYERS = {
+    ("H", 1): (.012, .251, .742, .149), ("H", 2): (.056, .250, .797, .128), ("H", 3): (.055, .250, .830, .117),
+    ("G", 1): (-.001, .233, .814, .109), ("G", 2): (.067, .187, .828, .105), ("G", 3): (.126, .186, .835, .104),
+    ("HS", 1): (-.001, .712, .405, .556), ("HS", 2): (-.006, .628, .483, .538), ("HS", 3): (.003, .628, .491, .540),
+}
+_T2_KERNEL = {
+    ("H", 1): (.013, .251, .542, .196), ("H", 3): (.012, .251, .742, .149), ("H", 7): (.060, .250, .828, .120),
+    ("G", 1): (.017, .188, .724, .127), ("G", 3): (-.001, .233, .814, .109), ("G", 7): (.068, .187, .816, .111),
+    ("HS", 1): (-.004, .628, .317, .576), ("HS", 3): (-.001, .723, .405, .556), ("HS", 7): (.002, .628, .487, .532),
+}
+
+
+def _table2(src: dict, col: str) -> pd.DataFrame:
+    rows = []
+    for (target, v), (ps, pm, vs, vm) in src.items():
+        rows.append({"target": target, col: v, "model": "PosENet", "spc": ps, "mae": pm})
+        rows.append({"target": target, col: v, "model": "VGG", "spc": vs, "mae": vm})
+    return pd.DataFrame(rows)
+
+
+def table2_layers() -> pd.DataFrame:
+    """Table 2a: readout depth 1/2/3 (3x3 kernels), PosENet and VGG (Chapter 1)."""
+    return _table2(_T2_LAYERS, "depth")
+
+
+def table2_kernel() -> pd.DataFrame:
+    """Table 2b: one readout layer with kernel 1/3/7, PosENet and VGG (Chapter 1)."""
+    return _table2(_T2_KERNEL, "kernel")
+
+
+# Table 3: VGG readout from single stages, PASCAL-S: (target, stage) -> (SPC, MAE); stage "all" = f1..f5
+_T3 = {
+    ("H", "1"): (.101, .249), ("H", "2"): (.344, .225), ("H", "3"): (.472, .203), ("H", "4"): (.610, .181),
+    ("H", "5"): (.657, .177), ("H", "all"): (.742, .149),
+    ("G", "1"): (.241, .182), ("G", "2"): (.404, .168), ("G", "3"): (.588, .146), ("G", "4"): (.653, .138),
+    ("G", "5"): (.693, .135), ("G", "all"): (.814, .109),
+}
+
+
+def table3() -> pd.DataFrame:
+    """Table 3: VGG16 readout from single stages f1..f5 and from all of them (Chapter 1)."""
+    return pd.DataFrame([{"target": t, "stage": s, "spc": v[0], "mae": v[1]} for (t, s), v in _T3.items()])
+
+
+# Table 4 (PASCAL-S): model -> H SPC, H MAE, G SPC, G MAE, HS SPC, HS MAE
+_T4 = {
+    "PosENet": (.012, .251, -.001, .233, -.001, .712),
+    "PosENet with padding=1": (.274, .239, .205, .184, .148, .608),
+    "PosENet with padding=2": (.397, .223, .380, .177, .214, .595),
+    "VGG16": (.742, .149, .814, .109, .405, .556),
+    "VGG16 w/o padding": (.381, .223, .359, .174, .011, .628),
+}
+
+
+def table4() -> pd.DataFrame:
+    """Table 4: zero padding in the readout alone and in VGG16, on natural images (Chapter 1)."""
+    rows = []
+    for model, v in _T4.items():
+        for i, t in enumerate(("H", "G", "HS")):
+            rows.append({"model": model, "target": t, "spc": v[2 * i], "mae": v[2 * i + 1]})
+    return pd.DataFrame(rows)

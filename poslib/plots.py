@@ -1,0 +1,105 @@
+"""Figures with one look across the book: the same colour map for every position map (every chapter)."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+#: The colour map of every position map in the book (targets and predictions), on [0, 1].
+POSITION_CMAP = "viridis"
+#: The colour map of error maps.
+ERROR_CMAP = "magma"
+
+
+def setup() -> None:
+    """Matplotlib defaults for the book: PNG output, readable sizes (every chapter)."""
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except Exception:  # outside IPython
+        pass
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 9, "axes.titlesize": 9,
+                         "figure.titlesize": 11})
+
+
+def _np(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().float().numpy()
+    x = np.asarray(x)
+    if x.ndim == 4 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim == 3 and x.shape[0] in (1, 3):
+        x = np.moveaxis(x, 0, -1)
+    if x.ndim == 3 and x.shape[-1] == 1:
+        x = x[..., 0]
+    return x
+
+
+def map_grid(rows: Sequence[Sequence], row_labels: Sequence[str] = (), col_labels: Sequence[str] = (),
+             title: str = "", cmap: str = POSITION_CMAP, vmin: float = 0.0, vmax: float = 1.0,
+             cbar_label: str = "position value", cell: float = 1.35,
+             cell_titles: Optional[Sequence[Sequence[str]]] = None) -> plt.Figure:
+    """A grid of images and maps: RGB images shown as they are, 2-D maps in ``cmap`` with one colour bar.
+
+    ``rows`` is a list of rows, each a list of (3, H, W) images or (H, W) maps; ``None`` leaves a cell
+    empty (every chapter).
+    """
+    nr, nc = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(nr, nc, figsize=(cell * nc + 0.9, cell * nr + 0.5), squeeze=False)
+    mappable = None
+    for i, row in enumerate(rows):
+        for j in range(nc):
+            ax = axes[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            item = row[j] if j < len(row) else None
+            if item is None:
+                ax.axis("off")
+                continue
+            a = _np(item)
+            if a.ndim == 3:
+                ax.imshow(np.clip(a, 0, 1))
+            else:
+                mappable = ax.imshow(a, cmap=cmap, vmin=vmin, vmax=vmax)
+            if cell_titles is not None and cell_titles[i][j]:
+                ax.set_title(cell_titles[i][j], fontsize=7)
+            if i == 0 and j < len(col_labels) and cell_titles is None:
+                ax.set_title(col_labels[j])
+            if j == 0 and i < len(row_labels):
+                ax.set_ylabel(row_labels[i])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    if mappable is not None:
+        cax = fig.add_axes((0.915, 0.15, 0.015, 0.7))
+        fig.colorbar(mappable, cax=cax, label=cbar_label)
+    return fig
+
+
+def bars(values: dict, errors: Optional[dict] = None, title: str = "", ylabel: str = "SPC",
+         xlabel: str = "", ylim: tuple = (-0.1, 1.0), ax: Optional[plt.Axes] = None) -> plt.Figure:
+    """Grouped bars: ``values[group][series] = number`` (every chapter)."""
+    groups = list(values)
+    series = list(dict.fromkeys(s for g in groups for s in values[g]))
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(groups) * max(1, len(series)) / 2 + 2), 3.2))
+    width = 0.8 / len(series)
+    x = np.arange(len(groups))
+    for k, s in enumerate(series):
+        v = [values[g].get(s, np.nan) for g in groups]
+        e = None if errors is None else [errors[g].get(s, 0.0) for g in groups]
+        ax.bar(x + (k - (len(series) - 1) / 2) * width, v, width, yerr=e, label=s, capsize=2)
+    ax.set_xticks(x, groups)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
+    ax.set_ylim(*ylim)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=min(len(series), 4))
+    if fig is not None:
+        fig.tight_layout()
+    return ax.figure

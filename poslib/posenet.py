@@ -1,0 +1,102 @@
+"""PosENet experiments: frozen features in, position maps out, SPC and MAE per target and input (Ch. 1, 2).
+
+A :class:`Bench` holds one set of training images and named test sets (natural crops, black, white,
+noise). ``bench.run(backbone, ...)`` trains a readout per target map on the backbone's cached features
+and scores it on every test set, returning a tidy table and the predicted maps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import pandas as pd
+import torch
+import torch.nn as nn
+
+from . import config, features, metrics, readout, targets
+
+
+@dataclass
+class Result:
+    """Scores (one row per target map and test set) and predicted maps of one readout (Chapter 1)."""
+
+    scores: pd.DataFrame
+    preds: dict = field(repr=False)  # test-set name -> (N, T, H, W) predictions
+    names: tuple = ()  # the target maps, in the order of the predictions' second axis
+
+    def pred(self, target: str, input: str = "natural") -> torch.Tensor:
+        """Predicted maps (N, H, W) of one target on one test set (Chapter 1)."""
+        if target not in self.names or input not in self.preds:
+            raise KeyError(f"no prediction for target {target!r} on input {input!r}")
+        return self.preds[input][:, self.names.index(target)]
+
+    def table(self, metric: str = "spc") -> pd.DataFrame:
+        """``metric`` as a target x test-set table (Chapter 1)."""
+        return self.scores.pivot(index="target", columns="input", values=metric).loc[
+            list(dict.fromkeys(self.scores["target"]))]
+
+    def get(self, target: str, input: str = "natural", metric: str = "spc") -> float:
+        """One score (Chapter 1)."""
+        row = self.scores[(self.scores.target == target) & (self.scores.input == input)]
+        if row.empty:
+            raise KeyError(f"no score for target {target!r} on input {input!r}")
+        return float(row[metric].iloc[0])
+
+
+class Bench:
+    """Training images, test sets and target maps shared by every readout of a chapter (Chapter 1)."""
+
+    def __init__(self, train_images: torch.Tensor, test_sets: dict, target_names: Sequence[str] = targets.NAMES,
+                 profile: Optional[config.Profile] = None):
+        self.profile = profile or config.get_profile()
+        self.train_images = train_images
+        self.test_sets = dict(test_sets)
+        self.names = tuple(target_names)
+        self.size = train_images.shape[-1]
+        self.maps = targets.stack(self.names, self.size)
+        self._memo: dict = {}
+
+    def features(self, backbone: Optional[nn.Module], stages: Optional[Sequence[int]] = None) -> dict:
+        """Features of the training and test images, computed once per backbone (Chapter 1).
+
+        All stages are extracted once; a subset of ``stages`` is a slice of their channels.
+        """
+        key = id(backbone)
+        if key not in self._memo:
+            fs = self.profile.feat_size
+            out = {"train": features.extract(backbone, self.train_images, fs)}
+            for name, imgs in self.test_sets.items():
+                out[name] = features.extract(backbone, imgs, fs)
+            widths = [] if backbone is None else [f.shape[1] for f in backbone.stages(self.train_images[:1].to(
+                next(backbone.parameters()).device))]
+            self._memo[key] = (backbone, out, widths)  # holding the backbone keeps its id unique
+        _, out, widths = self._memo[key]
+        if stages is None or backbone is None:
+            return out
+        bounds = [0]
+        for w in widths:
+            bounds.append(bounds[-1] + w)
+        for i in stages:
+            if not 0 <= i < len(widths):
+                raise ValueError(f"stage {i} does not exist; this backbone has stages 0..{len(widths) - 1}")
+        idx = torch.cat([torch.arange(bounds[i], bounds[i + 1]) for i in stages])
+        return {k: v[:, idx] for k, v in out.items()}
+
+    def run(self, backbone: Optional[nn.Module] = None, stages: Optional[Sequence[int]] = None, depth: int = 1,
+            kernel: int = 3, padding: int = 0, seed: int = 0, names: Optional[Sequence[str]] = None) -> Result:
+        """Train readouts for ``names`` (default: all targets) and score them on every test set (Chapter 1)."""
+        names = tuple(names or self.names)
+        idx = [self.names.index(n) for n in names]
+        feats = self.features(backbone, stages)
+        p = self.profile
+        model = readout.fit(feats["train"], self.maps[idx], depth, kernel, padding, p.readout_epochs,
+                            p.readout_batch, p.readout_lr, p.readout_hidden, seed,
+                            desc=f"readout d{depth} k{kernel} p{padding}")
+        rows, preds = [], {}
+        for name in self.test_sets:
+            pred = readout.predict(model, feats[name], self.size)
+            preds[name] = pred
+            for j, t in enumerate(names):
+                rows.append({"target": t, "input": name, "spc": metrics.spc(pred[:, j], self.maps[idx[j]]),
+                             "mae": metrics.mae(pred[:, j], self.maps[idx[j]])})
+        return Result(pd.DataFrame(rows), preds, names)

@@ -1,0 +1,26 @@
+"""Our measurements set beside the paper's, as tables (every chapter)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+
+def beside(ours: pd.DataFrame, paper: pd.DataFrame, index: Sequence[str], columns: Sequence[str] | str,
+           values: Sequence[str] = ("spc", "mae"), decimals: int = 3) -> pd.DataFrame:
+    """One table: for each value, our number and the paper's side by side (every chapter).
+
+    ``ours`` and ``paper`` are tidy tables sharing the ``index`` and ``columns`` fields; the result has
+    a column for each (column, value, source) with source ``ours`` or ``paper``.
+    """
+    index, cols = list(index), [columns] if isinstance(columns, str) else list(columns)
+    parts = []
+    for source, df in (("ours", ours), ("paper", paper)):
+        t = df.pivot_table(index=index, columns=cols, values=list(values), aggfunc="first", sort=False)
+        t = t.reorder_levels(list(range(1, len(cols) + 1)) + [0], axis=1)
+        t.columns = pd.MultiIndex.from_tuples([(*c, source) for c in t.columns])
+        parts.append(t)
+    out = pd.concat(parts, axis=1)
+    order = list(dict.fromkeys(c[:-1] for c in out.columns))
+    out = out[[(*c, s) for c in order for s in ("ours", "paper") if (*c, s) in out.columns]]
+    return out.round(decimals)

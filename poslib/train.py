@@ -1,0 +1,141 @@
+"""Training loops, and the cached backbones every chapter reads position from (Chapter 1 onwards).
+
+No ImageNet weights can be downloaded here, so the default backbones are trained by ``poslib`` itself
+on the offline shapes task (:func:`poslib.data.shapes`): a position-agnostic ten-way classification, as
+ImageNet classification is. :func:`backbone` trains one the first time it is asked for and keeps it in
+the content-keyed cache, so every later request, from any chapter, loads it.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from . import cache, config, data, models
+
+#: Blocks (ResNet) or convolutions (VGG) per stage of the default backbones.
+DEPTHS = {"vgg": (2, 2, 2, 2), "resnet": (1, 1, 2, 2)}
+WIDTHS = (16, 32, 64, 128)
+TEST_IMAGES = 1000
+
+
+def autocast(device: torch.device):
+    """bfloat16 autocast where the hardware runs it fast (CUDA, or CPUs with bf16 units), else a no-op."""
+    if device.type == "cuda" or (device.type == "cpu" and torch.backends.mkldnn.is_available()
+                                 and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int,
+                   batch: int = 64, lr: float = 3e-3, seed: int = 0, desc: str = "train") -> list[float]:
+    """Train ``model`` with AdamW and a one-cycle schedule on (images, labels); returns epoch losses (Ch. 1)."""
+    dev = config.device()
+    model.to(dev).to(memory_format=torch.channels_last).train()
+    g = torch.Generator().manual_seed(seed)
+    steps = epochs * ((len(images) + batch - 1) // batch)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1))
+    losses = []
+    bar = tqdm(total=steps, desc=desc, disable=not config.progress_enabled(), leave=False)
+    for _ in range(epochs):
+        order = torch.randperm(len(images), generator=g)
+        total = 0.0
+        for s in range(0, len(images), batch):
+            idx = order[s: s + batch]
+            x = images[idx].to(dev).contiguous(memory_format=torch.channels_last)
+            y = labels[idx].to(dev)
+            with autocast(dev):
+                loss = F.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+            bar.update(1)
+        losses.append(total / len(images))
+    bar.close()
+    return losses
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 256) -> float:
+    """Classification accuracy of ``model`` on (images, labels) (Chapter 1, 2)."""
+    dev = config.device()
+    model.to(dev).eval()
+    hits = 0
+    for s in range(0, len(images), batch):
+        x = images[s: s + batch].to(dev).contiguous(memory_format=torch.channels_last)
+        with autocast(dev):
+            hits += int((model(x).argmax(1).cpu() == labels[s: s + batch]).sum())
+    return hits / len(images)
+
+
+def backbone_spec(arch: str, mode: str, seed: int, profile: config.Profile, trained: bool = True) -> dict:
+    """Everything that determines a cached offline backbone (Chapter 1, 2)."""
+    return {
+        "arch": arch, "mode": mode, "seed": seed, "trained": trained,
+        "widths": WIDTHS, "depth": DEPTHS[arch], "image_size": profile.image_size,
+        "images": profile.backbone_images, "epochs": profile.backbone_epochs,
+        "batch": profile.backbone_batch, "lr": 3e-3,
+        "bf16": not isinstance(autocast(config.device()), contextlib.nullcontext),
+    }
+
+
+def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Optional[config.Profile] = None,
+             trained: bool = True) -> nn.Module:
+    """A frozen backbone, ready for reading features (Chapter 1 onwards).
+
+    In the offline profiles (``smoke``, ``book``) it is a ``poslib`` VGG- or ResNet-style network with
+    padding ``mode``, trained on the shapes task (or left at its random initialisation when
+    ``trained=False``) and cached. In the ``paper`` profile it is torchvision's ImageNet VGG16 or
+    ResNet-152, with its convolutions switched to ``mode``. The returned model carries an ``info``
+    dict: test accuracy on the shapes task, training time, cache key, whether it came from the cache.
+    """
+    profile = profile or config.get_profile()
+    if arch not in models.ARCHS:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(models.ARCHS)}")
+    if not profile.offline:
+        if arch == "resnet" and mode != "zeros":
+            raise ValueError("the paper only removes padding from VGG16: ResNet skip connections would not fit")
+        from . import padding
+
+        net = models.ImageNetBackbone(arch)
+        if mode != "zeros":
+            padding.convert(net, mode)
+        net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}
+        return _freeze(net)
+
+    spec = backbone_spec(arch, mode, seed, profile, trained)
+
+    def make() -> dict:
+        config.seed_everything(seed)
+        net = models.build(arch, mode, WIDTHS, DEPTHS[arch])
+        info = {"train_seconds": 0.0, "epochs": 0}
+        if trained:
+            x, y = data.shapes(profile.backbone_images, profile.image_size, seed=1000 + seed)
+            t0 = time.perf_counter()
+            losses = fit_classifier(net, x, y, profile.backbone_epochs, profile.backbone_batch, spec["lr"], seed,
+                                    desc=f"{arch}/{mode}")
+            info.update(train_seconds=time.perf_counter() - t0, epochs=profile.backbone_epochs, losses=losses)
+        xt, yt = data.shapes(TEST_IMAGES, profile.image_size, seed=424242, backgrounds="test")
+        info["test_accuracy"] = accuracy(net, xt, yt)
+        return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "info": info}
+
+    stored, was_cached = cache.load_or_make("backbone", spec, make)
+    net = models.build(arch, mode, WIDTHS, DEPTHS[arch])
+    net.load_state_dict(stored["state"])
+    net.info = dict(stored["info"], cached=was_cached, key=cache.key("backbone", spec), spec=spec)
+    return _freeze(net)
+
+
+def _freeze(net: nn.Module) -> nn.Module:
+    net.eval().to(config.device())
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
