@@ -55,9 +55,10 @@ _PROFILES = {
         name="smoke",
         backbone_images=1000,
         backbone_epochs=1,
-        readout_train=96,
+        readout_train=128,
         readout_test=32,
-        readout_epochs=6,
+        readout_epochs=8,
+        readout_batch=16,
         margins={"clear": 0.02, "large": 0.1},
     ),
     "book": Profile(name="book"),
@@ -90,8 +91,7 @@ def profile_name() -> str:
 
 def get_profile(name: str | None = None) -> Profile:
     """The :class:`Profile` called ``name``, or the active one when ``name`` is None (all chapters)."""
-    if name is None:
-        name = profile_name()
+    name = profile_name() if name is None else str(name).strip().lower()
     if name not in _PROFILES:
         raise ValueError(f"unknown profile {name!r}; use one of {', '.join(PROFILES)}.")
     return _PROFILES[name]

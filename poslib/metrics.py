@@ -2,7 +2,9 @@
 
 Both are computed per image and then averaged over images, as in the authors' evaluation code.
 A constant prediction has no ranking, so its Spearman correlation is undefined; we count it as 0
-(no position information), where the paper prints ".0".
+(no position information), where the paper prints ".0". A map whose values span less than
+:data:`CONSTANT_TOL` counts as constant: otherwise float rounding noise in a flat map (from resizing a
+constant feature map, say) would be ranked and give a meaningless correlation.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import torch
 from scipy import stats
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
+CONSTANT_TOL = 1e-6
 
 
 def _as_batch(pred: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -40,11 +43,11 @@ def _as_batch(pred: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarra
 
 
 def spc_per_image(pred: ArrayLike, target: ArrayLike) -> np.ndarray:
-    """Spearman's rank correlation of each predicted map with its target; constant maps give 0 (Chapter 1)."""
+    """Spearman's rank correlation of each predicted map with its target; (numerically) constant maps give 0 (Ch. 1)."""
     p, t = _as_batch(pred, target)
     out = np.zeros(len(p))
     for i in range(len(p)):
-        if np.ptp(p[i]) == 0 or np.ptp(t[i]) == 0:
+        if np.ptp(p[i]) < CONSTANT_TOL or np.ptp(t[i]) < CONSTANT_TOL:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -40,6 +40,7 @@ class VGGStyle(nn.Module):
                 ch = w
             blocks.append(nn.Sequential(*layers))
         self.blocks = nn.ModuleList(blocks)
+        self.pool = nn.MaxPool2d(2)
         self.head = nn.Linear(ch, n_classes)
 
     def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -47,7 +48,7 @@ class VGGStyle(nn.Module):
         out = []
         for i, block in enumerate(self.blocks):
             if i:
-                x = F.max_pool2d(x, 2)
+                x = self.pool(x)
             x = block(x)
             out.append(x)
         return out
@@ -137,12 +138,17 @@ def receptive_field(model: nn.Module) -> list[int]:
     """The receptive field, in input pixels, of each stage of a ``poslib`` backbone (Chapter 1, 2).
 
     Measured, not computed from a formula: the size of the input region whose gradient reaches the
-    centre pixel of each stage's output, on a mode-``zeros`` copy with all weights set to one.
+    centre pixel of each stage's output, on a mode-``zeros`` copy with positive weights and average
+    instead of max pooling (a max-pool passes gradient to one pixel of its window only).
     """
     import copy
 
     m = copy.deepcopy(model).eval()
     P.convert(m, "zeros")
+    for name, mod in list(m.named_modules()):
+        if isinstance(mod, nn.MaxPool2d):
+            parent = m.get_submodule(name.rsplit(".", 1)[0]) if "." in name else m
+            setattr(parent, name.rsplit(".", 1)[-1], nn.AvgPool2d(mod.kernel_size, mod.stride, mod.padding))
     for mod in m.modules():
         if isinstance(mod, nn.Conv2d):
             nn.init.constant_(mod.weight, 1.0 / mod.weight[0].numel())
@@ -152,9 +158,10 @@ def receptive_field(model: nn.Module) -> list[int]:
     size = 257
     x = torch.ones(1, 3, size, size, requires_grad=True)
     fields = []
-    for i, feat in enumerate(m.stages(x)):
-        if x.grad is not None:
-            x.grad = None
+    for p in m.parameters():
+        p.requires_grad_(False)
+    for feat in m.stages(x):
+        x.grad = None
         c = feat.shape[-1] // 2
         feat[0, :, c, c].sum().backward(retain_graph=True)
         g = x.grad[0].abs().sum(0)

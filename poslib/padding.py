@@ -120,6 +120,12 @@ def convert(model: nn.Module, mode: str) -> nn.Module:
     which a network with skip connections must be built to accept (``poslib.models`` networks are).
     """
     check_mode(mode)
+    if isinstance(model, BorderConv2d):
+        model.mode = mode
+        return model
+    if isinstance(model, nn.Conv2d):
+        raise TypeError("convert() switches the convolutions inside a model; for a single nn.Conv2d, build a "
+                        "BorderConv2d with poslib.padding.conv2d and load its state_dict")
     for name, child in list(model.named_children()):
         if isinstance(child, BorderConv2d):
             child.mode = mode

@@ -57,7 +57,10 @@ def map_grid(rows: Sequence[Sequence], row_labels: Sequence[str] = (), col_label
             ax.set_yticks([])
             item = row[j] if j < len(row) else None
             if item is None:
-                ax.axis("off")
+                for side in ax.spines.values():
+                    side.set_visible(False)
+                if j == 0 and i < len(row_labels):
+                    ax.set_ylabel(row_labels[i])
                 continue
             a = _np(item)
             if a.ndim == 3:

@@ -86,6 +86,9 @@ class Bench:
             kernel: int = 3, padding: int = 0, seed: int = 0, names: Optional[Sequence[str]] = None) -> Result:
         """Train readouts for ``names`` (default: all targets) and score them on every test set (Chapter 1)."""
         names = tuple(names or self.names)
+        unknown = [n for n in names if n not in self.names]
+        if unknown:
+            raise ValueError(f"unknown target(s) {unknown}; this bench has {', '.join(self.names)}")
         idx = [self.names.index(n) for n in names]
         feats = self.features(backbone, stages)
         p = self.profile

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numbers
+
 import pandas as pd
 
 
@@ -24,3 +26,18 @@ def beside(ours: pd.DataFrame, paper: pd.DataFrame, index: Sequence[str], column
     order = list(dict.fromkeys(c[:-1] for c in out.columns))
     out = out[[(*c, s) for c in order for s in ("ours", "paper") if (*c, s) in out.columns]]
     return out.round(decimals)
+
+
+def glue(name: str, value) -> None:
+    """Glue a measured number into the chapter's text as a plain Python number (every chapter).
+
+    myst-nb formats glued numbers (``{glue:text}`name:.3f```) from their text form, which for NumPy
+    scalars is ``np.float64(...)``; this converts them first.
+    """
+    from myst_nb import glue as _glue
+
+    if isinstance(value, numbers.Integral):
+        value = int(value)
+    elif isinstance(value, numbers.Real):
+        value = float(value)
+    _glue(name, value, display=False)

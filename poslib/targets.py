@@ -11,6 +11,7 @@ Definitions follow the maps released with Islam et al. (ICLR 2020), checked agai
 from __future__ import annotations
 
 import math
+import operator
 from typing import Sequence, Union
 
 import torch
@@ -29,9 +30,9 @@ Size = Union[int, Sequence[int]]
 
 
 def _hw(size: Size) -> tuple[int, int]:
-    if isinstance(size, int):
-        h = w = size
-    else:
+    try:
+        h = w = operator.index(size)  # int, numpy integer, ...
+    except TypeError:
         try:
             h, w = (int(s) for s in size)
         except (TypeError, ValueError):
@@ -42,7 +43,8 @@ def _hw(size: Size) -> tuple[int, int]:
 
 
 def _minmax(x: torch.Tensor) -> torch.Tensor:
-    return (x - x.min()) / (x.max() - x.min())
+    span = x.max() - x.min()
+    return torch.zeros_like(x) if span == 0 else (x - x.min()) / span
 
 
 def make(name: str, size: Size) -> torch.Tensor:

@@ -1,0 +1,181 @@
+"""poslib.cache and poslib.train: the content-keyed disk cache and the (cached) backbone training."""
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pytest
+import torch
+import torch.nn as nn
+
+from poslib import cache, config, models, train
+
+# ----------------------------------------------------------------------------- cache
+
+
+def test_code_fingerprint_is_short_stable_hash():
+    fp = cache.code_fingerprint()
+    assert re.fullmatch(r"[0-9a-f]{12}", fp)
+    assert cache.code_fingerprint() == fp
+    assert cache.code_fingerprint(["data"]) != fp
+    assert cache.code_fingerprint(["data", "models", "padding", "train"]) == fp
+
+
+def test_key_depends_on_kind_and_spec_not_on_order():
+    spec = {"arch": "vgg", "seed": 0, "widths": (16, 32)}
+    k = cache.key("backbone", spec)
+    assert re.fullmatch(r"backbone-[0-9a-f]{16}", k)
+    assert cache.key("backbone", dict(reversed(list(spec.items())))) == k
+    assert cache.key("backbone", dict(spec, seed=1)) != k
+    assert cache.key("readout", spec).startswith("readout-")
+    assert cache.key("readout", spec)[len("readout-"):] != k[len("backbone-"):]
+
+
+def test_key_changes_with_code(monkeypatch):
+    spec = {"a": 1}
+    before = cache.key("x", spec)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda modules=(): "000000000000")
+    assert cache.key("x", spec) != before
+
+
+def test_load_or_make_makes_once_then_loads(monkeypatch, tmp_path):
+    monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
+    calls = []
+
+    def make():
+        calls.append(1)
+        return {"w": torch.arange(3.0), "n": 7}
+
+    first, cached = cache.load_or_make("thing", {"v": 1}, make)
+    assert cached is False and len(calls) == 1
+    assert (tmp_path / f"{cache.key('thing', {'v': 1})}.pt").is_file()
+    assert not list(tmp_path.glob("*.tmp"))
+    second, cached = cache.load_or_make("thing", {"v": 1}, make)
+    assert cached is True and len(calls) == 1
+    assert torch.equal(second["w"], first["w"]) and second["n"] == 7
+    _, cached = cache.load_or_make("thing", {"v": 2}, make)
+    assert cached is False and len(calls) == 2
+
+
+def test_load_or_make_remakes_a_truncated_entry(monkeypatch, tmp_path):
+    monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
+    path = tmp_path / f"{cache.key('thing', {})}.pt"
+    path.write_bytes(b"\x80\x02 not a torch file")
+    result, cached = cache.load_or_make("thing", {}, lambda: [1, 2])
+    assert cached is False and result == [1, 2]
+    assert cache.load_or_make("thing", {}, lambda: pytest.fail("should load"))[0] == [1, 2]
+
+
+# ----------------------------------------------------------------------------- training helpers
+
+
+def test_autocast_is_a_context_manager():
+    ctx = train.autocast(torch.device("cpu"))
+    with ctx:
+        y = nn.Linear(2, 2)(torch.rand(1, 2))
+    assert y.shape == (1, 2)
+    assert isinstance(ctx, (torch.autocast, contextlib.nullcontext))
+
+
+def _easy_task(n: int = 32):
+    g = torch.Generator().manual_seed(0)
+    labels = torch.arange(n) % 2
+    images = torch.rand(n, 3, 8, 8, generator=g) * 0.5 + 0.5 * labels.view(-1, 1, 1, 1)
+    return images, labels
+
+
+class _Brightness(nn.Module):
+    """Class 1 if the image is bright: a fixed, parameter-free classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        m = x.float().mean(dim=(1, 2, 3)) - 0.5
+        return torch.stack([-m, m], dim=1)
+
+
+def test_accuracy():
+    images, labels = _easy_task()
+    model = _Brightness()
+    assert train.accuracy(model, images, labels) == 1.0
+    assert train.accuracy(model, images, 1 - labels, batch=5) == 0.0
+    half = labels.clone()
+    half[:16] = 1 - half[:16]
+    assert train.accuracy(model, images, half, batch=7) == 0.5
+
+
+def test_fit_classifier_returns_epoch_losses_and_learns():
+    images, labels = _easy_task()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    losses = train.fit_classifier(model, images, labels, epochs=6, batch=8, lr=0.05, seed=0)
+    assert len(losses) == 6 and all(l > 0 for l in losses)
+    assert losses[-1] < losses[0]
+    assert train.accuracy(model, images, labels) > 0.75
+
+
+def test_backbone_spec_describes_everything(tiny_profile):
+    spec = train.backbone_spec("vgg", "zeros", 0, tiny_profile)
+    assert spec["arch"] == "vgg" and spec["mode"] == "zeros" and spec["seed"] == 0 and spec["trained"] is True
+    assert spec["images"] == 64 and spec["epochs"] == 1 and spec["image_size"] == 80
+    assert spec["depth"] == train.DEPTHS["vgg"] and spec["widths"] == train.WIDTHS
+    assert isinstance(spec["bf16"], bool)
+    assert train.backbone_spec("resnet", "zeros", 0, tiny_profile)["depth"] == train.DEPTHS["resnet"]
+
+
+@pytest.mark.parametrize("change", [dict(seed=1), dict(mode="reflect"), dict(arch="resnet"), dict(trained=False)])
+def test_backbone_cache_key_changes_with_spec(tiny_profile, change):
+    base = dict(arch="vgg", mode="zeros", seed=0, trained=True)
+    k0 = cache.key("backbone", train.backbone_spec(profile=tiny_profile, **base))
+    k1 = cache.key("backbone", train.backbone_spec(profile=tiny_profile, **dict(base, **change)))
+    assert k0 != k1
+
+
+def test_backbone_cache_key_changes_with_profile(tiny_profile):
+    book = config.get_profile("book")
+    assert cache.key("backbone", train.backbone_spec("vgg", "zeros", 0, tiny_profile)) != \
+        cache.key("backbone", train.backbone_spec("vgg", "zeros", 0, book))
+
+
+def test_backbone_unknown_arch(tiny_profile):
+    with pytest.raises(ValueError, match="unknown architecture 'vit'.*vgg, resnet"):
+        train.backbone("vit", profile=tiny_profile)
+
+
+def test_backbone_paper_profile_keeps_resnet_padding():
+    with pytest.raises(ValueError, match="only removes padding from VGG16"):
+        train.backbone("resnet", "valid", profile=config.get_profile("paper"))
+
+
+# ----------------------------------------------------------------------------- the one trained backbone
+
+
+def test_backbone_trains_once_then_loads_from_cache(monkeypatch, tmp_path, tiny_profile, restore_determinism):
+    monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))  # a fresh cache: this call must train
+    monkeypatch.setattr(train, "TEST_IMAGES", 40)  # score on 40 shapes, not 1000 (not part of the key)
+    net = train.backbone("vgg", "zeros", seed=0, profile=tiny_profile)
+    info = net.info
+    assert info["cached"] is False
+    assert info["epochs"] == 1 and len(info["losses"]) == 1 and info["train_seconds"] > 0
+    assert 0.0 <= info["test_accuracy"] <= 1.0
+    spec = train.backbone_spec("vgg", "zeros", 0, tiny_profile)
+    assert info["spec"] == spec
+    assert info["key"] == cache.key("backbone", spec)
+    assert (tmp_path / f"{info['key']}.pt").is_file()
+    # frozen and ready for reading features
+    assert isinstance(net, models.VGGStyle) and not net.training
+    assert not any(p.requires_grad for p in net.parameters())
+    assert next(net.parameters()).device == config.device()
+
+    again = train.backbone("vgg", "zeros", seed=0, profile=tiny_profile)
+    assert again.info["cached"] is True
+    assert again.info["key"] == info["key"]
+    assert again.info["test_accuracy"] == info["test_accuracy"]
+    a, b = net.state_dict(), again.state_dict()
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    # a different seed is a different entry
+    assert cache.key("backbone", train.backbone_spec("vgg", "zeros", 1, tiny_profile)) != info["key"]

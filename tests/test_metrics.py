@@ -1,0 +1,128 @@
+"""poslib.metrics: Spearman correlation (SPC) and mean absolute error (MAE) between position maps."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from poslib import metrics, targets
+
+
+@pytest.fixture
+def target():
+    return targets.make("G", 12)
+
+
+def test_spc_perfect_prediction_is_one(target):
+    assert metrics.spc(target, target) == pytest.approx(1.0)
+
+
+def test_spc_reversed_prediction_is_minus_one(target):
+    assert metrics.spc(1 - target, target) == pytest.approx(-1.0)
+
+
+def test_spearman_is_not_pearson():
+    t = targets.make("H", (4, 16)).double()
+    pred = t**5
+    assert metrics.spc(pred, t) == pytest.approx(1.0, abs=1e-12)
+    pearson = np.corrcoef(pred.numpy().ravel(), t.numpy().ravel())[0, 1]
+    assert pearson < 0.99
+
+
+def test_constant_prediction_scores_zero_not_nan(target):
+    pred = torch.full_like(target, 0.5)
+    s = metrics.spc(pred, target)
+    assert s == 0.0 and not np.isnan(s)
+    assert metrics.spc_per_image(pred, target).tolist() == [0.0]
+
+
+def test_constant_target_scores_zero():
+    pred = targets.make("H", 8)
+    assert metrics.spc(pred, torch.zeros(8, 8)) == 0.0
+
+
+def test_batch_is_averaged_per_image():
+    rng = np.random.default_rng(0)
+    t = targets.make("HS", 10).numpy()
+    preds = t[None] + rng.normal(0, 0.5, size=(5, 10, 10))
+    expected = [stats.spearmanr(p.ravel(), t.ravel())[0] for p in preds]
+    per = metrics.spc_per_image(preds, t)
+    assert per.shape == (5,)
+    np.testing.assert_allclose(per, expected, atol=1e-12)
+    assert metrics.spc(preds, t) == pytest.approx(np.mean(expected))
+    # differs from pooling all pixels of all images into one ranking
+    pooled = stats.spearmanr(preds.ravel(), np.broadcast_to(t, preds.shape).ravel())[0]
+    assert metrics.spc(preds, t) != pytest.approx(pooled, abs=1e-9)
+
+
+def test_batch_targets_paired_with_predictions():
+    h, v = targets.make("H", 8), targets.make("V", 8)
+    preds = torch.stack([h, v])
+    tgts = torch.stack([h, 1 - v])
+    np.testing.assert_allclose(metrics.spc_per_image(preds, tgts), [1.0, -1.0])
+    np.testing.assert_allclose(metrics.mae_per_image(preds, tgts), [0.0, float((2 * v - 1).abs().mean())],
+                               atol=1e-7)
+
+
+def test_single_target_broadcast_to_predictions(target):
+    preds = torch.stack([target, 1 - target, torch.zeros_like(target)])
+    np.testing.assert_allclose(metrics.spc_per_image(preds, target), [1.0, -1.0, 0.0])
+    assert metrics.spc(preds, target) == pytest.approx(0.0)
+
+
+def test_mae_values():
+    t = torch.zeros(2, 4, 4)
+    p = torch.stack([torch.full((4, 4), 0.25), torch.ones(4, 4)])
+    np.testing.assert_allclose(metrics.mae_per_image(p, t), [0.25, 1.0])
+    assert metrics.mae(p, t) == pytest.approx(0.625)
+    assert metrics.mae(t[0], t[0]) == 0.0
+    m = targets.make("H", 8)
+    assert metrics.mae(1 - m, m) == pytest.approx(float((1 - 2 * m).abs().mean()))
+
+
+@pytest.mark.parametrize("fn", [metrics.spc, metrics.mae, metrics.spc_per_image, metrics.mae_per_image])
+def test_shape_mismatch_is_explained(fn):
+    with pytest.raises(ValueError, match=r"8x8 but the target is 10x10.*resize"):
+        fn(torch.zeros(8, 8), torch.zeros(10, 10))
+
+
+@pytest.mark.parametrize("fn", [metrics.spc, metrics.mae])
+def test_count_mismatch_is_explained(fn):
+    with pytest.raises(ValueError, match="3 predictions but 2 targets"):
+        fn(torch.zeros(3, 6, 6), torch.zeros(2, 6, 6))
+
+
+@pytest.mark.parametrize("fn", [metrics.spc, metrics.mae])
+@pytest.mark.parametrize("pshape, tshape", [((6,), (6, 6)), ((1, 1, 6, 6), (6, 6)), ((6, 6), (36,))])
+def test_wrong_ndim_is_explained(fn, pshape, tshape):
+    with pytest.raises(ValueError, match=r"\(H, W\) or \(N, H, W\)"):
+        fn(np.zeros(pshape), np.zeros(tshape))
+
+
+@pytest.mark.parametrize("kind", ["torch", "numpy", "mixed", "grad", "float64"])
+def test_torch_and_numpy_inputs_agree(kind):
+    t = targets.make("V", 9)
+    p = t**2 + 0.1 * targets.make("H", 9)
+    expected_spc, expected_mae = metrics.spc(p, t), metrics.mae(p, t)
+    if kind == "numpy":
+        p, t = p.numpy(), t.numpy()
+    elif kind == "mixed":
+        p = p.numpy()
+    elif kind == "grad":
+        p = p.clone().requires_grad_(True)
+    elif kind == "float64":
+        p, t = p.double(), t.double()
+    s, m = metrics.spc(p, t), metrics.mae(p, t)
+    assert isinstance(s, float) and isinstance(m, float)
+    assert 0.9 < s < 1.0
+    assert s == pytest.approx(expected_spc)
+    assert m == pytest.approx(expected_mae)
+
+
+def test_numerically_constant_prediction_counts_as_zero():
+    # float rounding noise in a flat map must not be ranked into a spurious correlation
+    target = np.tile(np.linspace(0, 1, 16), (16, 1))
+    pred = 0.5 + 1e-8 * target  # a perfectly correlated, but numerically flat, map
+    assert metrics.spc(pred, target) == 0.0
+    assert metrics.spc(0.5 + 1e-3 * target, target) == pytest.approx(1.0)
