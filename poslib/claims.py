@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from . import config
@@ -53,6 +54,16 @@ class Claims:
         """Record the claim ``a > b + margin`` with the profile's named margin (every chapter)."""
         m = self.margin(margin)
         return self.check(statement, a > b + m, f"{ours} (needs a gap above {m:.2f})", paper)
+
+    def separated(self, statement: str, a, b, margin: str, paper: str) -> bool:
+        """Record that seeds ``a`` beat seeds ``b``: every one of them, and on average by the named margin (Ch. 2)."""
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        m = self.margin(margin)
+        holds = bool(a.mean() - b.mean() > m and a.min() > b.max())
+        sd = lambda v: v.std(ddof=1) if len(v) > 1 else 0.0  # noqa: E731
+        ours = (f"{a.mean():.3f} ± {sd(a):.3f} vs {b.mean():.3f} ± {sd(b):.3f} (mean ± SD over {len(a)} seeds; "
+                f"needs every seed above and a mean gap above {m:.2f})")
+        return self.check(statement, holds, ours, paper)
 
     def table(self) -> pd.DataFrame:
         """Every claim with our numbers, the paper's, and the verdict (every chapter)."""

@@ -37,6 +37,7 @@ class Profile:
     backbone_images: int = 5000
     backbone_epochs: int = 3
     backbone_batch: int = 64
+    backbone_test: int = 1000
     # PosENet readout
     readout_train: int = 768
     readout_test: int = 192
@@ -44,6 +45,12 @@ class Profile:
     readout_batch: int = 32
     readout_lr: float = 5e-3
     readout_hidden: int = 16
+    # Chapter 2's many small backbones and probes
+    ablation_images: int = 1200
+    ablation_epochs: int = 2
+    probe_train: int = 256
+    probe_test: int = 64
+    seeds: tuple = (0, 1, 2)
     # claims: "clearly above" and "far above" margins that this profile's sizes can support
     margins: dict = field(default_factory=lambda: {"clear": 0.05, "large": 0.3})
     # the paper profile uses ImageNet backbones and real data sets instead of the offline ones
@@ -55,10 +62,16 @@ _PROFILES = {
         name="smoke",
         backbone_images=1000,
         backbone_epochs=1,
+        backbone_test=200,
         readout_train=128,
         readout_test=32,
         readout_epochs=8,
         readout_batch=16,
+        ablation_images=300,
+        ablation_epochs=1,
+        probe_train=96,
+        probe_test=24,
+        seeds=(0, 1),
         margins={"clear": 0.02, "large": 0.1},
     ),
     "book": Profile(name="book"),
@@ -72,6 +85,11 @@ _PROFILES = {
         readout_test=850,
         readout_epochs=15,
         readout_hidden=256,
+        ablation_images=20000,
+        ablation_epochs=20,
+        probe_train=2000,
+        probe_test=500,
+        seeds=(0, 1, 2, 3, 4),
         margins={"clear": 0.05, "large": 0.3},
         offline=False,
     ),

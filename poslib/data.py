@@ -127,6 +127,39 @@ def synthetic_inputs(size: int) -> dict[str, torch.Tensor]:
     }
 
 
+CANVAS_COLOURS: tuple[str, ...] = ("black", "white", "mean", "noise")
+
+
+@lru_cache(maxsize=None)
+def mean_colour() -> tuple[float, float, float]:
+    """The mean RGB colour of the training photos (Chapter 2's "mean" canvas)."""
+    return tuple(float(v) for v in torch.stack([p.mean(dim=(1, 2)) for p in photos("train")]).mean(0))
+
+
+def on_canvas(images: torch.Tensor, canvas_size: int, colour: str, seed: int) -> torch.Tensor:
+    """Paste each image at a random place on a larger square canvas of ``colour`` (Chapter 2).
+
+    ``colour`` is one of :data:`CANVAS_COLOURS`: black, white, the photos' mean colour, or uniform noise
+    (new noise for every canvas). Returns (N, 3, canvas_size, canvas_size).
+    """
+    if colour not in CANVAS_COLOURS:
+        raise ValueError(f"unknown canvas colour {colour!r}; choose one of {', '.join(CANVAS_COLOURS)}")
+    n, _, h, w = images.shape
+    if canvas_size < max(h, w):
+        raise ValueError(f"a {canvas_size} px canvas cannot hold {h}x{w} images")
+    g = torch.Generator().manual_seed(seed)
+    if colour == "noise":
+        out = torch.rand(n, 3, canvas_size, canvas_size, generator=g)
+    else:
+        value = {"black": (0.0,) * 3, "white": (1.0,) * 3, "mean": mean_colour()}[colour]
+        out = torch.tensor(value).view(1, 3, 1, 1).repeat(n, 1, canvas_size, canvas_size)
+    ys = torch.randint(canvas_size - h + 1, (n,), generator=g)
+    xs = torch.randint(canvas_size - w + 1, (n,), generator=g)
+    for i in range(n):
+        out[i, :, ys[i]: ys[i] + h, xs[i]: xs[i] + w] = images[i]
+    return out
+
+
 def _shape_masks(cls: torch.Tensor, u: torch.Tensor, v: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
     """Boolean masks (N, S, S) of each sample's shape, in coordinates (u, v) relative to its centre."""
     rho = torch.sqrt(u**2 + v**2)

@@ -70,3 +70,21 @@ def mae_per_image(pred: ArrayLike, target: ArrayLike) -> np.ndarray:
 def mae(pred: ArrayLike, target: ArrayLike) -> float:
     """Mean over images of the per-image mean absolute error (Chapter 1)."""
     return float(mae_per_image(pred, target).mean())
+
+
+def border_distance(size: int) -> np.ndarray:
+    """Each pixel's distance, in pixels, to the nearest image border of a size x size map (Chapter 2)."""
+    i = np.arange(size)
+    d = np.minimum(i, size - 1 - i)
+    return np.minimum(d[:, None], d[None, :])
+
+
+def error_by_border_distance(pred: ArrayLike, target: ArrayLike) -> np.ndarray:
+    """Mean absolute error at each distance to the border (index = distance in pixels) (Chapter 2)."""
+    p, t = _as_batch(pred, target)
+    size = int(round(np.sqrt(p.shape[1])))
+    if size * size != p.shape[1]:
+        raise ValueError("error_by_border_distance needs square maps")
+    err = np.abs(p - t).mean(axis=0)
+    d = border_distance(size).ravel()
+    return np.array([err[d == k].mean() for k in range(d.max() + 1)])

@@ -49,12 +49,15 @@ class BorderConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias,
                          groups=groups)
         self.mode = check_mode(mode)
+        self.width: int | None = None  # pad width each side; None = "same" size ((k - 1) / 2)
         self._mask_cache: dict = {}
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", mode={self.mode}"
+        return super().extra_repr() + f", mode={self.mode}" + ("" if self.width is None else f", width={self.width}")
 
     def _same_pad(self) -> tuple[int, int, int, int]:
+        if self.width is not None:
+            return (self.width,) * 4
         kh, kw = self.kernel_size
         dh, dw = self.dilation
         th, tw = dh * (kh - 1), dw * (kw - 1)
@@ -64,7 +67,7 @@ class BorderConv2d(nn.Conv2d):
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
     def _partial_ratio(self, x: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
-        key = (x.shape[-2], x.shape[-1], x.device, x.dtype)
+        key = (x.shape[-2], x.shape[-1], pad, x.device, x.dtype)
         ratio = self._mask_cache.get(key)
         if ratio is None:
             ones = torch.ones(1, 1, x.shape[-2], x.shape[-1], device=x.device, dtype=x.dtype)
@@ -146,3 +149,44 @@ def convert(model: nn.Module, mode: str) -> nn.Module:
 def modes_of(model: nn.Module) -> set[str]:
     """The set of padding modes used by the convolutions of ``model`` (Chapter 2)."""
     return {m.mode for m in model.modules() if isinstance(m, BorderConv2d)}
+
+
+def set_width(model: nn.Module, width: int, first_only: bool = False) -> nn.Module:
+    """Pad ``width`` pixels on each side in every k x k (k > 1) convolution of ``model``, or only the first (Ch. 2).
+
+    Width 0 is a valid convolution, width (k - 1) / 2 keeps the size, larger widths grow the map. Applies to
+    the padding modes that add pixels (zeros, reflect, replicate, circular, partial); returns the model.
+    """
+    if width < 0:
+        raise ValueError(f"pad width must be >= 0, got {width}")
+    convs = [m for m in model.modules() if isinstance(m, BorderConv2d) and max(m.kernel_size) > 1]
+    if not convs:
+        raise ValueError("the model has no BorderConv2d with a kernel larger than 1x1; build it with poslib")
+    for conv in convs[:1] if first_only else convs:
+        conv.width = width
+        conv._mask_cache = {}
+    return model
+
+
+def border_view(image: torch.Tensor, mode: str, kernel_size: int = 3) -> torch.Tensor:
+    """What a k x k convolution with padding ``mode`` sees of a (1, 1, H, W) image: the padded grid (Ch. 2).
+
+    ``valid`` returns the image itself, ``full`` a (k - 1)-pixel frame of zeros, ``resize`` the stretched
+    image, ``partial`` its zero frame (the re-weighting happens after the convolution). Returns (H', W').
+    """
+    check_mode(mode)
+    if image.dim() != 4 or image.shape[:2] != (1, 1):
+        raise ValueError(f"border_view expects a (1, 1, H, W) image, got {tuple(image.shape)}")
+    k, p = kernel_size, (kernel_size - 1) // 2
+    if mode == "valid":
+        out = image
+    elif mode == "full":
+        out = F.pad(image, (k - 1,) * 4)
+    elif mode == "resize":
+        out = F.interpolate(image, size=(image.shape[-2] + k - 1, image.shape[-1] + k - 1), mode="bilinear",
+                            align_corners=False)
+    elif mode in ("zeros", "partial"):
+        out = F.pad(image, (p,) * 4)
+    else:
+        out = F.pad(image, (p,) * 4, mode=mode)
+    return out[0, 0]

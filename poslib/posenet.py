@@ -47,8 +47,9 @@ class Bench:
     """Training images, test sets and target maps shared by every readout of a chapter (Chapter 1)."""
 
     def __init__(self, train_images: torch.Tensor, test_sets: dict, target_names: Sequence[str] = targets.NAMES,
-                 profile: Optional[config.Profile] = None):
+                 profile: Optional[config.Profile] = None, feat_size: Optional[int] = None):
         self.profile = profile or config.get_profile()
+        self.feat_size = feat_size or self.profile.feat_size
         self.train_images = train_images
         self.test_sets = dict(test_sets)
         self.names = tuple(target_names)
@@ -63,7 +64,7 @@ class Bench:
         """
         key = id(backbone)
         if key not in self._memo:
-            fs = self.profile.feat_size
+            fs = self.feat_size
             out = {"train": features.extract(backbone, self.train_images, fs)}
             for name, imgs in self.test_sets.items():
                 out[name] = features.extract(backbone, imgs, fs)
@@ -81,6 +82,10 @@ class Bench:
                 raise ValueError(f"stage {i} does not exist; this backbone has stages 0..{len(widths) - 1}")
         idx = torch.cat([torch.arange(bounds[i], bounds[i + 1]) for i in stages])
         return {k: v[:, idx] for k, v in out.items()}
+
+    def release(self, backbone: Optional[nn.Module]) -> None:
+        """Drop the stored features of ``backbone`` to free memory (Chapter 2)."""
+        self._memo.pop(id(backbone), None)
 
     def run(self, backbone: Optional[nn.Module] = None, stages: Optional[Sequence[int]] = None, depth: int = 1,
             kernel: int = 3, padding: int = 0, seed: int = 0, names: Optional[Sequence[str]] = None) -> Result:

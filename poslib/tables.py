@@ -41,3 +41,9 @@ def glue(name: str, value) -> None:
     elif isinstance(value, numbers.Real):
         value = float(value)
     _glue(name, value, display=False)
+
+
+def mean_sd(frame: pd.DataFrame, by: Sequence[str] | str, value: str = "spc") -> pd.DataFrame:
+    """Mean, sample standard deviation (n - 1 in the denominator) and n of ``value`` per group (Chapter 2)."""
+    g = frame.groupby(by, sort=False)[value]
+    return pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})

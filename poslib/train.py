@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from functools import lru_cache
 from typing import Optional
 
 import torch
@@ -16,12 +17,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import cache, config, data, models
+from . import cache, config, data, models, padding
 
 #: Blocks (ResNet) or convolutions (VGG) per stage of the default backbones.
 DEPTHS = {"vgg": (2, 2, 2, 2), "resnet": (1, 1, 2, 2)}
 WIDTHS = (16, 32, 64, 128)
-TEST_IMAGES = 1000
 
 
 def autocast(device: torch.device):
@@ -76,19 +76,26 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     return hits / len(images)
 
 
-def backbone_spec(arch: str, mode: str, seed: int, profile: config.Profile, trained: bool = True) -> dict:
+def backbone_spec(arch: str, mode: str, seed: int, profile: config.Profile, trained: bool = True,
+                  images: Optional[int] = None, epochs: Optional[int] = None, pad_width: Optional[int] = None,
+                  pad_first_only: bool = False) -> dict:
     """Everything that determines a cached offline backbone (Chapter 1, 2)."""
-    return {
+    spec = {
         "arch": arch, "mode": mode, "seed": seed, "trained": trained,
         "widths": WIDTHS, "depth": DEPTHS[arch], "image_size": profile.image_size,
-        "images": profile.backbone_images, "epochs": profile.backbone_epochs,
-        "batch": profile.backbone_batch, "lr": 3e-3,
+        "images": profile.backbone_images if images is None else images,
+        "epochs": profile.backbone_epochs if epochs is None else epochs,
+        "batch": profile.backbone_batch, "lr": 3e-3, "test_images": profile.backbone_test,
         "bf16": not isinstance(autocast(config.device()), contextlib.nullcontext),
     }
+    if pad_width is not None:
+        spec.update(pad_width=pad_width, pad_first_only=pad_first_only)
+    return spec
 
 
 def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Optional[config.Profile] = None,
-             trained: bool = True) -> nn.Module:
+             trained: bool = True, images: Optional[int] = None, epochs: Optional[int] = None,
+             pad_width: Optional[int] = None, pad_first_only: bool = False) -> nn.Module:
     """A frozen backbone, ready for reading features (Chapter 1 onwards).
 
     In the offline profiles (``smoke``, ``book``) it is a ``poslib`` VGG- or ResNet-style network with
@@ -96,42 +103,56 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     ``trained=False``) and cached. In the ``paper`` profile it is torchvision's ImageNet VGG16 or
     ResNet-152, with its convolutions switched to ``mode``. The returned model carries an ``info``
     dict: test accuracy on the shapes task, training time, cache key, whether it came from the cache.
+    ``images`` and ``epochs`` override the profile's training budget (Chapter 2's many small backbones);
+    ``pad_width`` pads that many pixels in every 3x3 convolution, or only in the first, all others
+    valid (``pad_first_only``).
     """
     profile = profile or config.get_profile()
     if arch not in models.ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(models.ARCHS)}")
-    if not profile.offline:
+    if not profile.offline and trained and images is None and pad_width is None:
         if arch == "resnet" and mode != "zeros":
             raise ValueError("the paper only removes padding from VGG16: ResNet skip connections would not fit")
-        from . import padding
-
         net = models.ImageNetBackbone(arch)
         if mode != "zeros":
             padding.convert(net, mode)
         net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}
         return _freeze(net)
 
-    spec = backbone_spec(arch, mode, seed, profile, trained)
+    spec = backbone_spec(arch, mode, seed, profile, trained, images, epochs, pad_width, pad_first_only)
+
+    def build() -> nn.Module:
+        net = models.build(arch, mode, WIDTHS, DEPTHS[arch])
+        if pad_width is not None:
+            if pad_first_only:  # pad the first convolution only; every other one is valid
+                padding.set_width(net, 0)
+            padding.set_width(net, pad_width, pad_first_only)
+        return net
 
     def make() -> dict:
         config.seed_everything(seed)
-        net = models.build(arch, mode, WIDTHS, DEPTHS[arch])
+        net = build()
         info = {"train_seconds": 0.0, "epochs": 0}
         if trained:
-            x, y = data.shapes(profile.backbone_images, profile.image_size, seed=1000 + seed)
+            x, y = data.shapes(spec["images"], profile.image_size, seed=1000 + seed)
             t0 = time.perf_counter()
-            losses = fit_classifier(net, x, y, profile.backbone_epochs, profile.backbone_batch, spec["lr"], seed,
+            losses = fit_classifier(net, x, y, spec["epochs"], profile.backbone_batch, spec["lr"], seed,
                                     desc=f"{arch}/{mode}")
-            info.update(train_seconds=time.perf_counter() - t0, epochs=profile.backbone_epochs, losses=losses)
-        xt, yt = data.shapes(TEST_IMAGES, profile.image_size, seed=424242, backgrounds="test")
-        info["test_accuracy"] = accuracy(net, xt, yt)
+            info.update(train_seconds=time.perf_counter() - t0, epochs=spec["epochs"], losses=losses)
+        info["test_accuracy"] = accuracy(net, *_shapes_test_set(profile.backbone_test, profile.image_size))
         return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "info": info}
 
     stored, was_cached = cache.load_or_make("backbone", spec, make)
-    net = models.build(arch, mode, WIDTHS, DEPTHS[arch])
+    net = build()
     net.load_state_dict(stored["state"])
     net.info = dict(stored["info"], cached=was_cached, key=cache.key("backbone", spec), spec=spec)
     return _freeze(net)
+
+
+@lru_cache(maxsize=4)
+def _shapes_test_set(n: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Held-out shapes on the test photos, made once per session (Chapter 1, 2)."""
+    return data.shapes(n, size, seed=424242, backgrounds="test")
 
 
 def _freeze(net: nn.Module) -> nn.Module:

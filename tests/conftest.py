@@ -55,5 +55,5 @@ def tiny_profile():
     """A profile small enough to train a backbone and a readout in a few seconds on a laptop CPU."""
     from poslib.config import Profile
 
-    return Profile(name="smoke", backbone_images=64, backbone_epochs=1, readout_train=16, readout_test=8,
-                   readout_epochs=1)
+    return Profile(name="smoke", backbone_images=64, backbone_epochs=1, backbone_test=40, readout_train=16,
+                   readout_test=8, readout_epochs=1)

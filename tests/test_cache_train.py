@@ -154,7 +154,6 @@ def test_backbone_paper_profile_keeps_resnet_padding():
 
 def test_backbone_trains_once_then_loads_from_cache(monkeypatch, tmp_path, tiny_profile, restore_determinism):
     monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))  # a fresh cache: this call must train
-    monkeypatch.setattr(train, "TEST_IMAGES", 40)  # score on 40 shapes, not 1000 (not part of the key)
     net = train.backbone("vgg", "zeros", seed=0, profile=tiny_profile)
     info = net.info
     assert info["cached"] is False
