@@ -77,36 +77,37 @@ class BorderConv2d(nn.Conv2d):
             self._mask_cache = {key: ratio}
         return ratio
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def border(self, x: torch.Tensor) -> torch.Tensor:
+        """The input as the (unpadded) convolution sees it: padded, or stretched for ``resize`` (Ch. 1, 2)."""
         if x.dim() != 4:
             raise ValueError(f"BorderConv2d expects a (N, C, H, W) batch, got shape {tuple(x.shape)}")
         mode = self.mode
         if mode == "valid":
-            return self._conv(x)
+            return x
+        kh, kw = self.kernel_size
+        dh, dw = self.dilation
+        th, tw = dh * (kh - 1), dw * (kw - 1)
         if mode == "full":
-            kh, kw = self.kernel_size
-            dh, dw = self.dilation
-            ph, pw = dh * (kh - 1), dw * (kw - 1)
-            return self._conv(F.pad(x, (pw, pw, ph, ph)))
+            return F.pad(x, (tw, tw, th, th))
         if mode == "resize":
-            kh, kw = self.kernel_size
-            dh, dw = self.dilation
-            size = (x.shape[-2] + dh * (kh - 1), x.shape[-1] + dw * (kw - 1))
-            if size != tuple(x.shape[-2:]):
-                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-            return self._conv(x)
+            size = (x.shape[-2] + th, x.shape[-1] + tw)
+            if size == tuple(x.shape[-2:]):
+                return x
+            return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
         pad = self._same_pad()
-        if mode in ("zeros", "partial"):
-            out = self._conv(F.pad(x, pad))
-            if mode == "partial" and any(pad):
+        return F.pad(x, pad) if mode in ("zeros", "partial") else F.pad(x, pad, mode=mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        out = self._conv(self.border(x))
+        if self.mode == "partial":
+            pad = self._same_pad()
+            if any(pad):
                 ratio = self._partial_ratio(x, pad)
                 if self.bias is None:
-                    out = out * ratio
-                else:
-                    b = self.bias.view(1, -1, 1, 1)
-                    out = (out - b) * ratio + b
-            return out
-        return self._conv(F.pad(x, pad, mode=mode))
+                    return out * ratio
+                b = self.bias.view(1, -1, 1, 1)
+                out = (out - b) * ratio + b
+        return out
 
 
 def conv2d(in_ch: int, out_ch: int, kernel_size: int, mode: str = "zeros", stride: int = 1,
@@ -174,19 +175,6 @@ def border_view(image: torch.Tensor, mode: str, kernel_size: int = 3) -> torch.T
     ``valid`` returns the image itself, ``full`` a (k - 1)-pixel frame of zeros, ``resize`` the stretched
     image, ``partial`` its zero frame (the re-weighting happens after the convolution). Returns (H', W').
     """
-    check_mode(mode)
     if image.dim() != 4 or image.shape[:2] != (1, 1):
         raise ValueError(f"border_view expects a (1, 1, H, W) image, got {tuple(image.shape)}")
-    k, p = kernel_size, (kernel_size - 1) // 2
-    if mode == "valid":
-        out = image
-    elif mode == "full":
-        out = F.pad(image, (k - 1,) * 4)
-    elif mode == "resize":
-        out = F.interpolate(image, size=(image.shape[-2] + k - 1, image.shape[-1] + k - 1), mode="bilinear",
-                            align_corners=False)
-    elif mode in ("zeros", "partial"):
-        out = F.pad(image, (p,) * 4)
-    else:
-        out = F.pad(image, (p,) * 4, mode=mode)
-    return out[0, 0]
+    return conv2d(1, 1, kernel_size, mode, bias=False).border(image)[0, 0].detach()
