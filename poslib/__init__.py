@@ -8,10 +8,12 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``padding``  convolutions with every border behaviour, and converting a model between them
 * ``models``   VGG- and ResNet-style backbones; the paper's ImageNet ones
 * ``data``     shipped photos, synthetic inputs, the offline shapes task
+* ``grids``    class-labelled patches and the k x k grid canvases of the border tasks
 * ``train``    training loops and the cached, trained backbones
 * ``features`` multi-level features, resized and concatenated
 * ``readout``  the position-encoding readout (PosENet's PEM)
 * ``posenet``  readout experiments: features in, SPC/MAE out
+* ``border``   the border tasks' networks, runs and per-cell / per-ring scores
 * ``claims``   findings checked in code
 * ``paper``    the paper's published tables
 * ``tables``   our numbers beside the paper's
@@ -20,8 +22,8 @@ Small modules, one job each (the chapter that introduces each is named in its do
 """
 __version__ = "0.1.0"
 
-from . import (cache, claims, config, data, features, metrics, models, padding, paper, plots,  # noqa: E402
-               posenet, readout, tables, targets, train)
+from . import (border, cache, claims, config, data, features, grids, metrics, models, padding,  # noqa: E402
+               paper, plots, posenet, readout, tables, targets, train)
 
-__all__ = ["cache", "claims", "config", "data", "features", "metrics", "models", "padding", "paper", "plots",
-           "posenet", "readout", "tables", "targets", "train", "__version__"]
+__all__ = ["border", "cache", "claims", "config", "data", "features", "grids", "metrics", "models", "padding",
+           "paper", "plots", "posenet", "readout", "tables", "targets", "train", "__version__"]

@@ -27,18 +27,20 @@ def code_fingerprint(modules: Iterable[str] = _CODE_MODULES) -> str:
     return h.hexdigest()[:12]
 
 
-def key(kind: str, spec: dict) -> str:
-    """The cache key of a ``kind`` of result built from ``spec`` (a JSON-serialisable dict) (Chapter 1)."""
-    blob = json.dumps({"kind": kind, "spec": spec, "code": code_fingerprint()}, sort_keys=True, default=str)
+def key(kind: str, spec: dict, modules: Iterable[str] = _CODE_MODULES) -> str:
+    """The cache key of a ``kind`` of result built from ``spec`` (a JSON-serialisable dict) by the code of
+    ``modules`` (default: the backbone modules) (Chapter 1; Chapter 3 names its own modules)."""
+    blob = json.dumps({"kind": kind, "spec": spec, "code": code_fingerprint(modules)}, sort_keys=True, default=str)
     return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
-def load_or_make(kind: str, spec: dict, make: Callable[[], Any]) -> tuple[Any, bool]:
+def load_or_make(kind: str, spec: dict, make: Callable[[], Any],
+                 modules: Iterable[str] = _CODE_MODULES) -> tuple[Any, bool]:
     """Load the cached result for (kind, spec), or ``make()`` it and store it; returns (result, was_cached).
 
     Results are whatever ``torch.save`` can store (state dicts, tensors, dicts of numbers).
     """
-    path = config.cache_dir() / f"{key(kind, spec)}.pt"
+    path = config.cache_dir() / f"{key(kind, spec, modules)}.pt"
     if path.exists():
         try:
             return torch.load(path, map_location="cpu", weights_only=False), True

@@ -45,11 +45,24 @@ class Profile:
     readout_batch: int = 32
     readout_lr: float = 5e-3
     readout_hidden: int = 16
-    # Chapter 2's many small backbones and probes
-    ablation_images: int = 1200
-    ablation_epochs: int = 2
+    # Chapter 2's many backbones (one per padding mode and seed) and their readouts; offline they are
+    # fine-tuned from the zero-padded backbone (``ablation_finetune``), in the paper profile trained afresh
+    ablation_images: int = 1000
+    ablation_epochs: int = 1
+    ablation_finetune: bool = True
+    ablation_test: int = 500
     probe_train: int = 256
     probe_test: int = 64
+    probe_epochs: int = 8
+    # Chapter 3's border tasks: patch side (a grid cell), canvases per network, epochs
+    grid_patch: int = 16
+    grid_pretrain: int = 5000
+    grid_pretrain_epochs: int = 8
+    grid_train: dict = field(default_factory=lambda: {"where": 1200, "what_where": 2000, "segment": 2000})
+    grid_epochs: dict = field(default_factory=lambda: {"where": 3, "what_where": 4, "segment": 4})
+    grid_test: int = 500
+    grid_batch: int = 64
+    grid_lr: float = 3e-3
     seeds: tuple = (0, 1, 2)
     # claims: "clearly above" and "far above" margins that this profile's sizes can support
     margins: dict = field(default_factory=lambda: {"clear": 0.05, "large": 0.3})
@@ -69,8 +82,14 @@ _PROFILES = {
         readout_batch=16,
         ablation_images=300,
         ablation_epochs=1,
-        probe_train=96,
-        probe_test=24,
+        ablation_test=200,
+        probe_train=128,
+        probe_test=64,
+        grid_pretrain=1000,
+        grid_pretrain_epochs=3,
+        grid_train={"where": 400, "what_where": 600, "segment": 600},
+        grid_epochs={"where": 2, "what_where": 3, "segment": 3},
+        grid_test=180,
         seeds=(0, 1),
         margins={"clear": 0.02, "large": 0.1},
     ),
@@ -87,8 +106,19 @@ _PROFILES = {
         readout_hidden=256,
         ablation_images=20000,
         ablation_epochs=20,
+        ablation_finetune=False,
+        ablation_test=1000,
         probe_train=2000,
         probe_test=500,
+        probe_epochs=15,
+        grid_patch=32,
+        grid_pretrain=50000,
+        grid_pretrain_epochs=20,
+        grid_train={"where": 20000, "what_where": 20000, "segment": 20000},
+        grid_epochs={"where": 20, "what_where": 20, "segment": 20},
+        grid_test=5000,
+        grid_batch=48,
+        grid_lr=1e-3,
         seeds=(0, 1, 2, 3, 4),
         margins={"clear": 0.05, "large": 0.3},
         offline=False,

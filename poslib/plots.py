@@ -11,6 +11,8 @@ import torch
 POSITION_CMAP = "viridis"
 #: The colour map of error maps.
 ERROR_CMAP = "magma"
+#: Accuracy and IoU maps of Chapter 3 (per grid cell), kept apart from the position and error maps.
+ACCURACY_CMAP = "cividis"
 
 
 def setup() -> None:
@@ -106,3 +108,50 @@ def bars(values: dict, errors: Optional[dict] = None, title: str = "", ylabel: s
     if fig is not None:
         fig.tight_layout()
     return ax.figure
+
+
+def curves(table, x: str, y: str, hue: str, title: str, xlabel: str, ylabel: str, chance: Optional[float] = None,
+           ax: Optional[plt.Axes] = None, ylim: tuple = (0.0, 1.02)) -> plt.Figure:
+    """Mean ± SD of ``y`` against ``x``, one line per ``hue``, over the rows (seeds) of a tidy table;
+    a dashed line at ``chance`` (Chapter 3's accuracy-against-distance-to-the-border curves)."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.2, 3.2))
+    for name, g in table.groupby(hue, sort=False):
+        stats = g.groupby(x)[y].agg(["mean", "std", "count"]).sort_index()
+        err = stats["std"].where(stats["count"] > 1, 0.0).fillna(0.0)
+        ax.errorbar(stats.index, stats["mean"], yerr=err, marker="o", ms=3.5, capsize=3, label=str(name))
+    if chance is not None:
+        ax.axhline(chance, color="k", ls="--", lw=0.8, label="chance")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.set_ylim(*ylim)
+    ax.set_xticks(sorted(table[x].unique()))
+    ax.legend(fontsize=7, ncol=2)
+    if fig is not None:
+        fig.tight_layout()
+    return ax.figure
+
+
+def cell_maps(maps: dict, title: str, vmin: float = 0.0, vmax: float = 1.0, cmap: str = ACCURACY_CMAP,
+              cbar_label: str = "accuracy", cell: float = 1.6) -> plt.Figure:
+    """k x k heat maps with their values written in, one panel per name, one colour bar (Chapter 3)."""
+    names = list(maps)
+    fig, axes = plt.subplots(1, len(names), figsize=(cell * len(names) + 1.0, cell + 0.7), squeeze=False)
+    im = None
+    for ax, name in zip(axes[0], names):
+        m = np.asarray(maps[name], dtype=float)
+        im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax)
+        if m.shape[0] <= 7:
+            for (i, j), v in np.ndenumerate(m):
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if v < vmin + 0.6 * (vmax - vmin) else "black")
+        ax.set_title(name, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    cax = fig.add_axes((0.915, 0.15, 0.015, 0.65))
+    fig.colorbar(im, cax=cax, label=cbar_label)
+    return fig

@@ -22,6 +22,8 @@ from . import cache, config, data, models, padding
 #: Blocks (ResNet) or convolutions (VGG) per stage of the default backbones.
 DEPTHS = {"vgg": (2, 2, 2, 2), "resnet": (1, 1, 2, 2)}
 WIDTHS = (16, 32, 64, 128)
+#: Peak learning rate when fine-tuning a trained backbone under another padding rule (Chapter 2).
+FINETUNE_LR = 1e-3
 
 
 def autocast(device: torch.device):
@@ -78,24 +80,33 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
 
 def backbone_spec(arch: str, mode: str, seed: int, profile: config.Profile, trained: bool = True,
                   images: Optional[int] = None, epochs: Optional[int] = None, pad_width: Optional[int] = None,
-                  pad_first_only: bool = False) -> dict:
-    """Everything that determines a cached offline backbone (Chapter 1, 2)."""
+                  pad_first_only: bool = False, start: Optional[str] = None,
+                  test_images: Optional[int] = None) -> dict:
+    """Everything that determines a cached offline backbone (Chapter 1, 2).
+
+    ``start`` is the cache key of the backbone whose weights training starts from (fine-tuning), or None
+    for a random start.
+    """
     spec = {
         "arch": arch, "mode": mode, "seed": seed, "trained": trained,
         "widths": WIDTHS, "depth": DEPTHS[arch], "image_size": profile.image_size,
         "images": profile.backbone_images if images is None else images,
         "epochs": profile.backbone_epochs if epochs is None else epochs,
-        "batch": profile.backbone_batch, "lr": 3e-3, "test_images": profile.backbone_test,
+        "batch": profile.backbone_batch, "lr": 3e-3,
+        "test_images": profile.backbone_test if test_images is None else test_images,
         "bf16": not isinstance(autocast(config.device()), contextlib.nullcontext),
     }
     if pad_width is not None:
         spec.update(pad_width=pad_width, pad_first_only=pad_first_only)
+    if start is not None:
+        spec.update(start=start, lr=FINETUNE_LR)
     return spec
 
 
 def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Optional[config.Profile] = None,
              trained: bool = True, images: Optional[int] = None, epochs: Optional[int] = None,
-             pad_width: Optional[int] = None, pad_first_only: bool = False) -> nn.Module:
+             pad_width: Optional[int] = None, pad_first_only: bool = False,
+             finetune: bool = False, test_images: Optional[int] = None) -> nn.Module:
     """A frozen backbone, ready for reading features (Chapter 1 onwards).
 
     In the offline profiles (``smoke``, ``book``) it is a ``poslib`` VGG- or ResNet-style network with
@@ -105,7 +116,10 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     dict: test accuracy on the shapes task, training time, cache key, whether it came from the cache.
     ``images`` and ``epochs`` override the profile's training budget (Chapter 2's many small backbones);
     ``pad_width`` pads that many pixels in every 3x3 convolution, or only in the first, all others
-    valid (``pad_first_only``).
+    valid (``pad_first_only``). ``finetune=True`` starts training from the profile's own zero-padded
+    backbone of the same architecture (seed 0) instead of a random start, with a lower learning rate
+    (Chapter 2: many padding modes at a fraction of the cost of training each from scratch).
+    ``test_images`` overrides how many held-out shape images measure its accuracy.
     """
     profile = profile or config.get_profile()
     if arch not in models.ARCHS:
@@ -119,7 +133,14 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
         net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}
         return _freeze(net)
 
-    spec = backbone_spec(arch, mode, seed, profile, trained, images, epochs, pad_width, pad_first_only)
+    start = None
+    if finetune:
+        if not trained:
+            raise ValueError("finetune=True needs trained=True: a random backbone has nothing to fine-tune")
+        base = backbone(arch, "zeros", 0, profile)
+        start = base.info["key"]
+    spec = backbone_spec(arch, mode, seed, profile, trained, images, epochs, pad_width, pad_first_only, start,
+                         test_images)
 
     def build() -> nn.Module:
         net = models.build(arch, mode, WIDTHS, DEPTHS[arch])
@@ -132,14 +153,18 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     def make() -> dict:
         config.seed_everything(seed)
         net = build()
-        info = {"train_seconds": 0.0, "epochs": 0}
+        if start is not None:
+            net.load_state_dict({k: v.cpu() for k, v in base.state_dict().items()})
+            for p in net.parameters():
+                p.requires_grad_(True)
+        info = {"train_seconds": 0.0, "epochs": 0, "start": start}
         if trained:
             x, y = data.shapes(spec["images"], profile.image_size, seed=1000 + seed)
             t0 = time.perf_counter()
             losses = fit_classifier(net, x, y, spec["epochs"], profile.backbone_batch, spec["lr"], seed,
                                     desc=f"{arch}/{mode}")
             info.update(train_seconds=time.perf_counter() - t0, epochs=spec["epochs"], losses=losses)
-        info["test_accuracy"] = accuracy(net, *_shapes_test_set(profile.backbone_test, profile.image_size))
+        info["test_accuracy"] = accuracy(net, *_shapes_test_set(spec["test_images"], profile.image_size))
         return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "info": info}
 
     stored, was_cached = cache.load_or_make("backbone", spec, make)

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from poslib import cache, config, models, train
+from poslib import cache, config, models, padding, train
 
 # ----------------------------------------------------------------------------- cache
 
@@ -178,3 +178,26 @@ def test_backbone_trains_once_then_loads_from_cache(monkeypatch, tmp_path, tiny_
         assert torch.equal(a[k], b[k]), k
     # a different seed is a different entry
     assert cache.key("backbone", train.backbone_spec("vgg", "zeros", 1, tiny_profile)) != info["key"]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "valid", "resize"])
+def test_finetune_starts_from_the_zero_padded_backbone(monkeypatch, tmp_path, tiny_profile, restore_determinism,
+                                                       mode):
+    monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
+    base = train.backbone("vgg", "zeros", seed=0, profile=tiny_profile)
+    tuned = train.backbone("vgg", mode, seed=1, profile=tiny_profile, images=20, epochs=1, finetune=True)
+    assert tuned.info["spec"]["start"] == base.info["key"] == tuned.info["start"]
+    assert tuned.info["spec"]["lr"] == train.FINETUNE_LR
+    assert padding.modes_of(tuned) == {mode}
+    # it starts from the base weights: a few steps at a low learning rate stay close to them
+    a, b = base.state_dict(), tuned.state_dict()
+    w = "stem.0.weight" if "stem.0.weight" in a else next(k for k in a if k.endswith("weight"))
+    assert (a[w] - b[w]).abs().mean() < 0.5 * a[w].abs().mean()
+    # and it is its own cache entry
+    scratch = train.backbone_spec("vgg", mode, 1, tiny_profile, images=20, epochs=1)
+    assert cache.key("backbone", scratch) != tuned.info["key"]
+
+
+def test_finetune_needs_training(tiny_profile):
+    with pytest.raises(ValueError, match="trained=True"):
+        train.backbone("vgg", "reflect", profile=tiny_profile, trained=False, finetune=True)

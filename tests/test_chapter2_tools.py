@@ -134,3 +134,15 @@ def test_backbone_spec_overrides():
     assert light["images"] == 10 and light["epochs"] == 3 and base["images"] == p.backbone_images
     wide = train.backbone_spec("vgg", "zeros", 0, p, pad_width=2, pad_first_only=True)
     assert wide["pad_width"] == 2 and wide["pad_first_only"] is True and "pad_width" not in base
+
+
+def test_reported_claim_never_fails_the_chapter():
+    c = claims.Claims("t", config.get_profile("book"))
+    c.check("binding and true", True, "1", "p")
+    c.report("the paper's maximum", False, "2", "p")
+    c.assert_all()  # the reported one does not raise
+    assert "✘ (reported: not reproduced) the paper's maximum" in c.verdicts()
+    assert list(c.table()["holds"]) == ["✔", "✘ (reported: not reproduced)"]
+    c.check("binding and false", False, "3", "p")
+    with pytest.raises(claims.ClaimFailed, match="1 claim"):
+        c.assert_all()

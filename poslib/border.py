@@ -1,0 +1,237 @@
+"""Networks and measurements of Chapter 3's border tasks: where is the patch, what is at a place, and its mask.
+
+Each task trains a small GAP-headed CNN (or, for segmentation, a 1x1-conv head up-sampled to the input)
+with one padding rule on the canvases of :mod:`poslib.grids`, and scores it on held-out canvases built
+from other photos and glyphs. :func:`run` trains a network once per (task, mode, grid, target, canvas,
+seed) and keeps its test predictions in the content-keyed cache; the rest of the module turns predictions
+into per-cell accuracies, accuracies per ring (distance to the border, in cells) and mIoU.
+"""
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import cache, config, grids, models, padding, train
+
+#: The three tasks: location of one patch, class of the patch in a target cell, its segmentation.
+TASKS: tuple[str, ...] = ("where", "what_where", "segment")
+#: Channels of the four single-convolution stages; three 2x2 max-pools make a total stride of 8, which
+#: divides the patch side, so moving a patch by whole cells is a shift the network can follow exactly.
+WIDTHS: tuple[int, ...] = (32, 32, 64, 64)
+#: Seed of the held-out canvases (test split: other glyph samples, other photos).
+TEST_SEED = 7
+#: The code a cached border-task result depends on.
+_MODULES = ("grids", "border", "models", "padding", "train")
+
+
+class SegNet(nn.Module):
+    """A VGG-style body, a 1x1 convolution to class scores and bilinear up-sampling to the input (Chapter 3)."""
+
+    def __init__(self, mode: str, n_classes: int, widths: Sequence[int] = WIDTHS):
+        super().__init__()
+        self.body = models.VGGStyle(widths, (1,) * len(widths), mode, n_classes)
+        self.body.head = nn.Identity()
+        self.score = nn.Conv2d(widths[-1], n_classes, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        y = self.score(self.body.stages(x)[-1])
+        return F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=True)
+
+
+def gridnet(task: str, mode: str, n_out: int, widths: Sequence[int] = WIDTHS) -> nn.Module:
+    """A fresh network for a Chapter 3 ``task`` with padding ``mode`` and ``n_out`` outputs.
+
+    ``where`` and ``what_where``: four [3x3 conv, BN, ReLU] stages, global average pooling, a linear
+    layer. ``segment``: the same body with a 1x1 convolution to ``n_out`` classes, up-sampled to the input.
+    """
+    check_task(task)
+    padding.check_mode(mode)
+    if task == "segment":
+        return SegNet(mode, n_out, widths)
+    return models.VGGStyle(widths, (1,) * len(widths), mode, n_out)
+
+
+def check_task(task: str) -> str:
+    """``task`` if it is one of :data:`TASKS`, else a ValueError naming them (Chapter 3)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown border task {task!r}; choose one of {', '.join(TASKS)}")
+    return task
+
+
+def n_outputs(task: str, k: int) -> int:
+    """How many classes a Chapter 3 task predicts: k*k cells, 10 patch classes, or 10 classes + background."""
+    check_task(task)
+    return {"where": k * k, "what_where": len(grids.PATCH_CLASSES),
+            "segment": len(grids.PATCH_CLASSES) + 1}[task]
+
+
+def pretrained_body(profile: Optional[config.Profile] = None) -> dict:
+    """The state of a zero-padded :func:`gridnet` trained to classify single patches (Chapter 3).
+
+    Every border-task network starts from it, as the paper's networks start from ImageNet weights:
+    recognising a glyph on a texture is the slow part of the tasks, and learning it once lets each task
+    network spend its budget on *where*. Trained once per profile, then loaded from the cache.
+    """
+    profile = profile or config.get_profile()
+    s = {"what": "patch classifier", "size": profile.grid_patch, "images": profile.grid_pretrain,
+         "epochs": profile.grid_pretrain_epochs, "batch": profile.grid_batch, "lr": profile.grid_lr,
+         "widths": WIDTHS}
+
+    def make() -> dict:
+        config.seed_everything(0)
+        x, y = grids.patches(profile.grid_pretrain, profile.grid_patch, seed=99, split="train")
+        net = gridnet("what_where", "zeros", len(grids.PATCH_CLASSES))
+        t0 = time.perf_counter()
+        losses = train.fit_classifier(net, x, y, profile.grid_pretrain_epochs, profile.grid_batch,
+                                      profile.grid_lr, 0, desc="patch classifier")
+        seconds = time.perf_counter() - t0
+        xt, yt = grids.patches(min(1000, profile.grid_test * 2), profile.grid_patch, seed=TEST_SEED, split="test")
+        acc = train.accuracy(net, xt, yt)
+        body = {k: v.cpu() for k, v in net.state_dict().items() if not k.startswith("head.")}
+        return {"state": body, "info": {"train_seconds": seconds, "losses": losses, "test_accuracy": acc}}
+
+    stored, was_cached = cache.load_or_make("border-body", s, make, _MODULES)
+    return {"state": stored["state"], "info": dict(stored["info"], cached=was_cached)}
+
+
+def _load_body(net: nn.Module, body: dict) -> None:
+    target = net.body if isinstance(net, SegNet) else net
+    missing, unexpected = target.load_state_dict(body, strict=False)
+    if unexpected or any(not k.startswith("head.") for k in missing):
+        raise RuntimeError(f"pretrained body does not fit: missing {missing}, unexpected {unexpected}")
+
+
+@lru_cache(maxsize=8)
+def _canvases(task: str, n: int, k: int, size: int, canvas: str, seed: int, split: str):
+    """Canvases shared by every target cell and mode (what-where and segmentation share theirs)."""
+    if task == "where":
+        return grids.where_task(n, k, size, seed, canvas, split)
+    return grids.what_where_task(n, k, 0, size, seed, split)
+
+
+def dataset(task: str, n: int, k: int, size: int, seed: int, split: str, target: Optional[int] = None,
+            canvas: str = "black") -> tuple[torch.Tensor, torch.Tensor, object]:
+    """Images, training labels and the :mod:`grids` task object of one Chapter 3 data set.
+
+    ``where`` uses ``canvas``; the full grids of ``what_where`` and ``segment`` show no canvas, and their
+    images are the same for every ``target`` (only the labels change), so they are built once.
+    """
+    check_task(task)
+    if task == "where":
+        t = _canvases(task, n, k, size, canvas, seed, split)
+        return t.images, t.cell, t
+    if target is None:
+        raise ValueError(f"the {task!r} task needs a target cell (0..{k * k - 1})")
+    grids.ring(k, target)  # checks the cell
+    t = _canvases("what_where", n, k, size, "black", seed, split)
+    label = t.classes[:, target].clone()
+    if task == "segment":
+        return t.images, grids.mask_for(label, k, target, size), t
+    return t.images, label, t
+
+
+@torch.no_grad()
+def predict(net: nn.Module, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """Predicted class per image (or per pixel, for segmentation) as int64 on the CPU (Chapter 3)."""
+    dev = config.device()
+    net.eval().to(dev)
+    out = []
+    for s in range(0, len(images), batch):
+        x = images[s: s + batch].to(dev).contiguous(memory_format=torch.channels_last)
+        with train.autocast(dev):
+            out.append(net(x).argmax(1).cpu())
+    return torch.cat(out)
+
+
+def spec(task: str, mode: str, k: int, seed: int, profile: config.Profile, target: Optional[int] = None,
+         canvas: str = "black") -> dict:
+    """Everything that determines one cached Chapter 3 run."""
+    check_task(task)
+    padding.check_mode(mode)
+    return {"task": task, "mode": mode, "k": k, "seed": seed, "target": target,
+            "canvas": canvas if task == "where" else None, "size": profile.grid_patch,
+            "train": profile.grid_train[task], "test": profile.grid_test, "epochs": profile.grid_epochs[task],
+            "batch": profile.grid_batch, "lr": profile.grid_lr, "widths": WIDTHS,
+            "pretrained": {"images": profile.grid_pretrain, "epochs": profile.grid_pretrain_epochs}}
+
+
+def run(task: str, mode: str, k: int, seed: int = 0, target: Optional[int] = None, canvas: str = "black",
+        profile: Optional[config.Profile] = None) -> dict:
+    """Train (once; then from the cache) a network on a Chapter 3 task and predict the held-out canvases.
+
+    Returns ``pred`` (test predictions), ``labels`` (test truth), ``task`` (the test :mod:`grids` object),
+    ``net`` (the trained network, frozen) and ``info`` (training seconds, losses, whether it was cached).
+    """
+    profile = profile or config.get_profile()
+    s = spec(task, mode, k, seed, profile, target, canvas)
+    size = profile.grid_patch
+
+    def make() -> dict:
+        body = pretrained_body(profile)
+        config.seed_everything(seed)
+        x, y, _ = dataset(task, profile.grid_train[task], k, size, 1000 + seed, "train", target, canvas)
+        net = gridnet(task, mode, n_outputs(task, k))
+        _load_body(net, body["state"])
+        t0 = time.perf_counter()
+        losses = train.fit_classifier(net, x, y, profile.grid_epochs[task], profile.grid_batch, profile.grid_lr,
+                                      seed, desc=f"{task}/{mode}/k{k}")
+        seconds = time.perf_counter() - t0
+        xt, _, _ = dataset(task, profile.grid_test, k, size, TEST_SEED, "test", target, canvas)
+        pred = predict(net, xt)
+        return {"pred": pred.to(torch.uint8), "info": {"train_seconds": seconds, "losses": losses},
+                "state": {n: v.cpu() for n, v in net.state_dict().items()}}
+
+    stored, was_cached = cache.load_or_make("border", s, make, _MODULES)
+    _, yt, t = dataset(task, profile.grid_test, k, size, TEST_SEED, "test", target, canvas)
+    net = gridnet(task, mode, n_outputs(task, k))
+    net.load_state_dict(stored["state"])
+    net.eval().to(config.device())
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return {"pred": stored["pred"].long(), "labels": yt, "task": t, "net": net,
+            "info": dict(stored["info"], cached=was_cached, spec=s)}
+
+
+def cell_accuracy(pred: torch.Tensor, cells: torch.Tensor, k: int) -> np.ndarray:
+    """Location accuracy per true cell, as a (k, k) array (Chapter 3, task 1's heat maps)."""
+    pred, cells = torch.as_tensor(pred).flatten(), torch.as_tensor(cells).flatten()
+    if pred.shape != cells.shape:
+        raise ValueError(f"need one prediction per sample: {tuple(pred.shape)} vs {tuple(cells.shape)}")
+    hits = torch.zeros(k * k).index_add_(0, cells, (pred == cells).float())
+    count = torch.bincount(cells, minlength=k * k).float()
+    return (hits / count.clamp(min=1)).view(k, k).numpy()
+
+
+def by_ring(per_cell: np.ndarray) -> np.ndarray:
+    """Mean of a (k, k) per-cell array over each ring, ring 0 (the border) first (Chapter 3)."""
+    per_cell = np.asarray(per_cell, dtype=float)
+    if per_cell.ndim != 2 or per_cell.shape[0] != per_cell.shape[1]:
+        raise ValueError(f"need a square (k, k) array, got shape {per_cell.shape}")
+    r = grids.rings(per_cell.shape[0]).numpy()
+    return np.array([per_cell[r == i].mean() for i in range(r.max() + 1)])
+
+
+def miou(pred: torch.Tensor, mask: torch.Tensor, n_classes: int = len(grids.PATCH_CLASSES) + 1) -> float:
+    """Mean intersection over union over the classes present in the truth or the prediction (Chapter 3)."""
+    pred, mask = torch.as_tensor(pred).flatten().long(), torch.as_tensor(mask).flatten().long()
+    if pred.shape != mask.shape:
+        raise ValueError(f"prediction and mask differ in size: {tuple(pred.shape)} vs {tuple(mask.shape)}")
+    conf = torch.bincount(mask * n_classes + pred, minlength=n_classes ** 2).view(n_classes, n_classes).double()
+    inter = conf.diag()
+    union = conf.sum(0) + conf.sum(1) - inter
+    present = union > 0
+    return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
+
+
+def chance(task: str, k: int) -> float:
+    """Chance accuracy of a Chapter 3 classification task: 1/k² for ``where``, 1/10 for ``what_where``."""
+    check_task(task)
+    if task == "segment":
+        raise ValueError("segmentation has no single chance level; compare with the always-background mIoU")
+    return 1.0 / n_outputs(task, k)
