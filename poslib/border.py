@@ -191,10 +191,7 @@ def run(task: str, mode: str, k: int, seed: int = 0, target: Optional[int] = Non
     _, yt, t = dataset(task, profile.grid_test, k, size, TEST_SEED, "test", target, canvas)
     net = gridnet(task, mode, n_outputs(task, k))
     net.load_state_dict(stored["state"])
-    net.eval().to(config.device())
-    for p in net.parameters():
-        p.requires_grad_(False)
-    return {"pred": stored["pred"].long(), "labels": yt, "task": t, "net": net,
+    return {"pred": stored["pred"].long(), "labels": yt, "task": t, "net": train._freeze(net),
             "info": dict(stored["info"], cached=was_cached, spec=s)}
 
 
