@@ -1,10 +1,11 @@
-"""Figures with one look across the book: the same colour map for every position map (every chapter)."""
+"""Figures and tables with one look across the book: the same colour map for every position map (every chapter)."""
 from __future__ import annotations
 
 from typing import Optional, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 
 #: The colour map of every position map in the book (targets and predictions), on [0, 1].
@@ -16,7 +17,8 @@ ACCURACY_CMAP = "cividis"
 
 
 def setup() -> None:
-    """Matplotlib defaults for the book: PNG output, readable sizes (every chapter)."""
+    """Display defaults for the book: PNG figures, readable sizes, and tables that show every cell's full
+    text (claims and paper-vs-ours tables hold sentences) (every chapter)."""
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
@@ -25,6 +27,7 @@ def setup() -> None:
         pass
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 9, "axes.titlesize": 9,
                          "figure.titlesize": 11})
+    pd.set_option("display.max_colwidth", None)
 
 
 def _np(x) -> np.ndarray:

@@ -56,6 +56,7 @@ class Bench:
         self.size = train_images.shape[-1]
         self.maps = targets.stack(self.names, self.size)
         self._memo: dict = {}
+        self._runs: dict = {}  # finished readouts, so asking for the same one twice trains it once
 
     def features(self, backbone: Optional[nn.Module], stages: Optional[Sequence[int]] = None) -> dict:
         """Features of the training and test images, computed once per backbone (Chapter 1).
@@ -84,18 +85,26 @@ class Bench:
         return {k: v[:, idx] for k, v in out.items()}
 
     def release(self, backbone: Optional[nn.Module]) -> None:
-        """Drop the stored features of ``backbone`` to free memory (Chapter 2)."""
+        """Drop the stored features and readouts of ``backbone`` to free memory (Chapter 2)."""
         self._memo.pop(id(backbone), None)
+        self._runs = {k: v for k, v in self._runs.items() if k[0] != id(backbone)}
 
     def run(self, backbone: Optional[nn.Module] = None, stages: Optional[Sequence[int]] = None, depth: int = 1,
             kernel: int = 3, padding: int = 0, seed: int = 0, names: Optional[Sequence[str]] = None) -> Result:
-        """Train readouts for ``names`` (default: all targets) and score them on every test set (Chapter 1)."""
+        """Train readouts for ``names`` (default: all targets) and score them on every test set (Chapter 1).
+
+        The result is kept while the backbone's features are: the same request again returns it untrained
+        (Chapter 2 reads some backbones in more than one experiment).
+        """
         names = tuple(names or self.names)
         unknown = [n for n in names if n not in self.names]
         if unknown:
             raise ValueError(f"unknown target(s) {unknown}; this bench has {', '.join(self.names)}")
         idx = [self.names.index(n) for n in names]
         feats = self.features(backbone, stages)
+        run_key = (id(backbone), None if stages is None else tuple(stages), depth, kernel, padding, seed, names)
+        if run_key in self._runs:
+            return self._runs[run_key]
         p = self.profile
         model = readout.fit(feats["train"], self.maps[idx], depth, kernel, padding, p.readout_epochs,
                             p.readout_batch, p.readout_lr, p.readout_hidden, seed,
@@ -107,4 +116,5 @@ class Bench:
             for j, t in enumerate(names):
                 rows.append({"target": t, "input": name, "spc": metrics.spc(pred[:, j], self.maps[idx[j]]),
                              "mae": metrics.mae(pred[:, j], self.maps[idx[j]])})
-        return Result(pd.DataFrame(rows), preds, names)
+        self._runs[run_key] = Result(pd.DataFrame(rows), preds, names)
+        return self._runs[run_key]

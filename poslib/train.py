@@ -113,7 +113,8 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     padding ``mode``, trained on the shapes task (or left at its random initialisation when
     ``trained=False``) and cached. In the ``paper`` profile it is torchvision's ImageNet VGG16 or
     ResNet-152, with its convolutions switched to ``mode``. The returned model carries an ``info``
-    dict: test accuracy on the shapes task, training time, cache key, whether it came from the cache.
+    dict: test accuracy on the shapes task (None for a random network), training time, cache key,
+    whether it came from the cache.
     ``images`` and ``epochs`` override the profile's training budget (Chapter 2's many small backbones);
     ``pad_width`` pads that many pixels in every 3x3 convolution, or only in the first, all others
     valid (``pad_first_only``). ``finetune=True`` starts training from the profile's own zero-padded
@@ -159,12 +160,14 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
                 p.requires_grad_(True)
         info = {"train_seconds": 0.0, "epochs": 0, "start": start}
         if trained:
-            x, y = data.shapes(spec["images"], profile.image_size, seed=1000 + seed)
+            x, y = _shapes_train_set(spec["images"], profile.image_size, seed)
             t0 = time.perf_counter()
             losses = fit_classifier(net, x, y, spec["epochs"], profile.backbone_batch, spec["lr"], seed,
                                     desc=f"{arch}/{mode}")
             info.update(train_seconds=time.perf_counter() - t0, epochs=spec["epochs"], losses=losses)
-        info["test_accuracy"] = accuracy(net, *_shapes_test_set(spec["test_images"], profile.image_size))
+        # a random network's accuracy is chance by construction: not worth the time of measuring it
+        info["test_accuracy"] = (accuracy(net, *_shapes_test_set(spec["test_images"], profile.image_size))
+                                 if trained else None)
         return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "info": info}
 
     stored, was_cached = cache.load_or_make("backbone", spec, make)
@@ -172,6 +175,22 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     net.load_state_dict(stored["state"])
     net.info = dict(stored["info"], cached=was_cached, key=cache.key("backbone", spec), spec=spec)
     return _freeze(net)
+
+
+#: Training sets up to this many bytes are kept in memory between backbones (3 of them at most).
+_KEEP_BYTES = 2**29
+
+
+def _shapes_train_set(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training shapes of one seed; Chapter 2's padding modes of a seed share them, made once."""
+    if n * 3 * size * size * 4 > _KEEP_BYTES:  # paper-sized sets are made afresh rather than held
+        return data.shapes(n, size, seed=1000 + seed)
+    return _kept_shapes(n, size, seed)
+
+
+@lru_cache(maxsize=3)
+def _kept_shapes(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return data.shapes(n, size, seed=1000 + seed)
 
 
 @lru_cache(maxsize=4)

@@ -127,6 +127,26 @@ def test_bench_release_and_feat_size():
     assert not b._memo
 
 
+def test_bench_run_is_kept_until_release():
+    net = models.build("vgg", widths=(4, 8), depth=(1, 1)).eval()
+    b = posenet.Bench(torch.rand(4, 3, 16, 16), {"natural": torch.rand(2, 3, 16, 16)}, target_names=("H", "G"),
+                      profile=config.get_profile("smoke"), feat_size=8)
+    first = b.run(net, names=("H",))
+    assert b.run(net, names=("H",)) is first  # the same readout is not trained twice
+    assert b.run(net, names=("G",)) is not first and b.run(net, stages=[0], names=("H",)) is not first
+    b.release(net)
+    assert not b._runs
+    again = b.run(net, names=("H",))
+    assert again is not first
+    pd.testing.assert_frame_equal(again.scores, first.scores)  # trained afresh, same numbers
+
+
+def test_random_backbone_is_not_scored(monkeypatch, tmp_path, tiny_profile):
+    monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
+    net = train.backbone("vgg", "reflect", seed=0, profile=tiny_profile, trained=False)
+    assert net.info["test_accuracy"] is None and net.info["epochs"] == 0
+
+
 def test_backbone_spec_overrides():
     p = config.get_profile("smoke")
     base = train.backbone_spec("vgg", "zeros", 0, p)
