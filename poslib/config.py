@@ -58,8 +58,8 @@ class Profile:
     grid_patch: int = 16
     grid_pretrain: int = 5000
     grid_pretrain_epochs: int = 8
-    grid_train: dict = field(default_factory=lambda: {"where": 1200, "what_where": 2000, "segment": 2000})
-    grid_epochs: dict = field(default_factory=lambda: {"where": 3, "what_where": 4, "segment": 4})
+    grid_train: dict = field(default_factory=lambda: {"where": 1200, "what_where": 6000, "segment": 2000})
+    grid_epochs: dict = field(default_factory=lambda: {"where": 3, "what_where": 3, "segment": 4})
     grid_test: int = 500
     grid_batch: int = 64
     grid_lr: float = 3e-3
@@ -85,12 +85,9 @@ _PROFILES = {
         ablation_test=200,
         probe_train=128,
         probe_test=64,
-        grid_pretrain=1000,
-        grid_pretrain_epochs=3,
-        grid_train={"where": 400, "what_where": 600, "segment": 600},
-        grid_epochs={"where": 2, "what_where": 3, "segment": 3},
-        grid_test=180,
-        # one seed: smoke checks each claim's direction on the first seed; the book gives the seed spread
+        # one seed: smoke checks each claim's direction on the first seed; the book gives the seed spread.
+        # Chapter 3's tasks stay near chance at smaller budgets (its patch classifier too), so its grid
+        # sizes are the book's: smoke trains the book's first-seed networks, which a book build then reuses
         seeds=(0,),
         margins={"clear": 0.02, "large": 0.1},
     ),

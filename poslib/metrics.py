@@ -1,4 +1,5 @@
-"""Spearman correlation (SPC) and mean absolute error (MAE) between position maps (Chapter 1 onwards).
+"""Spearman correlation (SPC) and mean absolute error (MAE) between position maps (Chapter 1 onwards), and
+the class-blind foreground IoU of Chapter 3's segmentations.
 
 Both are computed per image and then averaged over images, as in the authors' evaluation code.
 A constant prediction has no ranking, so its Spearman correlation is undefined; we count it as 0
@@ -88,3 +89,18 @@ def error_by_border_distance(pred: ArrayLike, target: ArrayLike) -> np.ndarray:
     err = np.abs(p - t).mean(axis=0)
     d = border_distance(size).ravel()
     return np.array([err[d == k].mean() for k in range(d.max() + 1)])
+
+
+def foreground_iou(pred: ArrayLike, mask: ArrayLike) -> float:
+    """IoU of "not background" (label 0) between predicted and true label maps, whatever the class (Chapter 3).
+
+    It scores *where* a segmentation network puts an object, not *what* it calls it; set beside the mIoU it
+    separates finding the target cell from naming its class.
+    """
+    p = torch.as_tensor(pred) if not isinstance(pred, np.ndarray) else torch.from_numpy(pred)
+    m = torch.as_tensor(mask) if not isinstance(mask, np.ndarray) else torch.from_numpy(mask)
+    if p.shape != m.shape:
+        raise ValueError(f"prediction and mask differ in shape: {tuple(p.shape)} vs {tuple(m.shape)}")
+    p, m = p != 0, m != 0
+    union = int((p | m).sum())
+    return float(int((p & m).sum()) / union) if union else float("nan")

@@ -126,3 +126,16 @@ def test_numerically_constant_prediction_counts_as_zero():
     pred = 0.5 + 1e-8 * target  # a perfectly correlated, but numerically flat, map
     assert metrics.spc(pred, target) == 0.0
     assert metrics.spc(0.5 + 1e-3 * target, target) == pytest.approx(1.0)
+
+
+def test_foreground_iou_ignores_the_class():
+    mask = torch.zeros(2, 4, 4, dtype=torch.long)
+    mask[:, :2, :2] = 3
+    pred = torch.zeros_like(mask)
+    pred[:, :2, :2] = 5  # right place, wrong class
+    assert metrics.foreground_iou(pred, mask) == 1.0
+    pred[:, :2, 2:] = 5  # twice the area: half of it right
+    assert metrics.foreground_iou(pred, mask) == pytest.approx(0.5)
+    assert np.isnan(metrics.foreground_iou(np.zeros((3, 3)), np.zeros((3, 3))))  # nothing anywhere: undefined
+    with pytest.raises(ValueError, match="differ in shape"):
+        metrics.foreground_iou(torch.zeros(2, 2), torch.zeros(3, 3))
