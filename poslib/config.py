@@ -58,7 +58,7 @@ class Profile:
     grid_patch: int = 16
     grid_pretrain: int = 5000
     grid_pretrain_epochs: int = 8
-    grid_train: dict = field(default_factory=lambda: {"where": 1200, "what_where": 6000, "segment": 2000})
+    grid_train: dict = field(default_factory=lambda: {"where": 1200, "what_where": 4000, "segment": 2000})
     grid_epochs: dict = field(default_factory=lambda: {"where": 3, "what_where": 3, "segment": 4})
     grid_test: int = 500
     grid_batch: int = 64
