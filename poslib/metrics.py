@@ -97,8 +97,7 @@ def foreground_iou(pred: ArrayLike, mask: ArrayLike) -> float:
     It scores *where* a segmentation network puts an object, not *what* it calls it; set beside the mIoU it
     separates finding the target cell from naming its class.
     """
-    p = torch.as_tensor(pred) if not isinstance(pred, np.ndarray) else torch.from_numpy(pred)
-    m = torch.as_tensor(mask) if not isinstance(mask, np.ndarray) else torch.from_numpy(mask)
+    p, m = torch.as_tensor(pred), torch.as_tensor(mask)
     if p.shape != m.shape:
         raise ValueError(f"prediction and mask differ in shape: {tuple(p.shape)} vs {tuple(m.shape)}")
     p, m = p != 0, m != 0
