@@ -1,12 +1,26 @@
-"""Test-wide settings: every test and every chapter runs in the fast ``smoke`` profile.
+"""Test-wide settings, in one place, for the unit tests and for the chapters that nbval executes.
 
-This runs before any test module or notebook kernel starts, so the chapters executed by nbval inherit
-the same environment.
+They are set here, at import time, before any test module imports ``poslib`` and before nbval starts a
+notebook kernel (kernels inherit this process's environment), so both see the same values:
+
+* ``POSLIB_PROFILE=smoke``, always: ``pytest`` is the smoke run of every chapter.
+* ``POSLIB_PROGRESS=0``: no progress bars.
+* ``POSLIB_CACHE``: kept when the caller sets it (CI points it at the folder the book build then reuses),
+  otherwise one throw-away folder, removed at exit, shared by the unit tests and every chapter's kernel,
+  so the tests never touch the user's cache of trained networks.
+* ``POSLIB_SEEDS`` and ``POSLIB_PRECISION`` pass through untouched: ``POSLIB_SEEDS=11,12,13 pytest`` or
+  ``POSLIB_PRECISION=bf16 pytest`` runs every chapter's claims on other seeds or the other numeric path.
 """
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ["POSLIB_PROFILE"] = "smoke"
 os.environ["POSLIB_PROGRESS"] = "0"
+if not os.environ.get("POSLIB_CACHE"):
+    os.environ["POSLIB_CACHE"] = tempfile.mkdtemp(prefix="poslib-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["POSLIB_CACHE"], True)
 
 
 def pytest_collectstart(collector):

@@ -2,7 +2,8 @@
 
 Small modules, one job each (the chapter that introduces each is named in its docstrings):
 
-* ``config``   profiles (``POSLIB_PROFILE``), device, seeding, cache folder
+* ``config``   profiles (``POSLIB_PROFILE``), seeds (``POSLIB_SEEDS``), numeric path (``POSLIB_PRECISION``),
+  device, seeding, cache folder
 * ``targets``  the five position maps H, V, G, HS, VS
 * ``metrics``  Spearman correlation (SPC) and MAE
 * ``padding``  convolutions with every border behaviour, and converting a model between them
@@ -14,7 +15,9 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``readout``  the position-encoding readout (PosENet's PEM)
 * ``posenet``  readout experiments: features in, SPC/MAE out
 * ``border``   the border tasks' networks, runs and per-cell / per-ring scores
-* ``claims``   findings checked in code
+* ``claims``   findings declared before they are measured, then checked in code
+* ``findings`` each chapter's declared findings, sanity checks and departures
+* ``chapter``  the first and last call of every chapter
 * ``paper``    the paper's published tables
 * ``tables``   our numbers beside the paper's
 * ``plots``    figures with one colour map for position
@@ -22,8 +25,8 @@ Small modules, one job each (the chapter that introduces each is named in its do
 """
 __version__ = "0.1.0"
 
-from . import (border, cache, claims, config, data, features, grids, metrics, models, padding,  # noqa: E402
-               paper, plots, posenet, readout, tables, targets, train)
+from . import (border, cache, chapter, claims, config, data, features, findings, grids, metrics,  # noqa: E402
+               models, padding, paper, plots, posenet, readout, tables, targets, train)
 
-__all__ = ["border", "cache", "claims", "config", "data", "features", "grids", "metrics", "models", "padding",
+__all__ = ["border", "cache", "chapter", "claims", "config", "findings", "data", "features", "grids", "metrics", "models", "padding",
            "paper", "plots", "posenet", "readout", "tables", "targets", "train", "__version__"]

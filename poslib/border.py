@@ -17,15 +17,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import cache, config, grids, models, padding, train
+from . import cache, config, grids, metrics, models, padding, train
 
 #: The three tasks: location of one patch, class of the patch in a target cell, its segmentation.
 TASKS: tuple[str, ...] = ("where", "what_where", "segment")
 #: Channels of the four single-convolution stages; three 2x2 max-pools make a total stride of 8, which
 #: divides the patch side, so moving a patch by whole cells is a shift the network can follow exactly.
 WIDTHS: tuple[int, ...] = (32, 32, 64, 64)
-#: Seed of the held-out canvases (test split: other glyph samples, other photos).
-TEST_SEED = 7
+#: Stream (of the run's first seed) of the held-out canvases (test split: other glyph samples, other photos).
+TEST_STREAM = 7
 #: The code a cached border-task result depends on.
 _MODULES = ("grids", "border", "models", "padding", "train")
 
@@ -76,28 +76,35 @@ def pretrained_body(profile: Optional[config.Profile] = None) -> dict:
 
     Every border-task network starts from it, as the paper's networks start from ImageNet weights:
     recognising a glyph on a texture is the slow part of the tasks, and learning it once lets each task
-    network spend its budget on *where*. Trained once per profile, then loaded from the cache.
+    network spend its budget on *where*. Trained once per profile and first seed, then loaded from the cache.
     """
     profile = profile or config.get_profile()
+    seed = profile.seeds[0]
     s = {"what": "patch classifier", "size": profile.grid_patch, "images": profile.grid_pretrain,
          "epochs": profile.grid_pretrain_epochs, "batch": profile.grid_batch, "lr": profile.grid_lr,
-         "widths": WIDTHS}
+         "widths": WIDTHS, "seed": seed, "test_seed": test_seed(profile), "precision": config.precision()}
 
     def make() -> dict:
-        config.seed_everything(0)
-        x, y = grids.patches(profile.grid_pretrain, profile.grid_patch, seed=99, split="train")
+        config.seed_everything(seed)
+        x, y = grids.patches(profile.grid_pretrain, profile.grid_patch, seed=config.stream(seed, 99), split="train")
         net = gridnet("what_where", "zeros", len(grids.PATCH_CLASSES))
         t0 = time.perf_counter()
         losses = train.fit_classifier(net, x, y, profile.grid_pretrain_epochs, profile.grid_batch,
-                                      profile.grid_lr, 0, desc="patch classifier")
+                                      profile.grid_lr, seed, desc="patch classifier")
         seconds = time.perf_counter() - t0
-        xt, yt = grids.patches(min(1000, profile.grid_test * 2), profile.grid_patch, seed=TEST_SEED, split="test")
+        xt, yt = grids.patches(min(1000, profile.grid_test * 2), profile.grid_patch, seed=test_seed(profile), split="test")
         acc = train.accuracy(net, xt, yt)
         body = {k: v.cpu() for k, v in net.state_dict().items() if not k.startswith("head.")}
         return {"state": body, "info": {"train_seconds": seconds, "losses": losses, "test_accuracy": acc}}
 
     stored, was_cached = cache.load_or_make("border-body", s, make, _MODULES)
     return {"state": stored["state"], "info": dict(stored["info"], cached=was_cached)}
+
+
+def test_seed(profile: Optional[config.Profile] = None) -> int:
+    """Seed of the held-out canvases and patches: a stream of the run's first seed."""
+    profile = profile or config.get_profile()
+    return config.stream(profile.seeds[0], TEST_STREAM)
 
 
 def _load_body(net: nn.Module, body: dict) -> None:
@@ -144,7 +151,7 @@ def predict(net: nn.Module, images: torch.Tensor, batch: int = 256) -> torch.Ten
     out = []
     for s in range(0, len(images), batch):
         x = images[s: s + batch].to(dev).contiguous(memory_format=torch.channels_last)
-        with train.autocast(dev):
+        with config.autocast():
             out.append(net(x).argmax(1).cpu())
     return torch.cat(out)
 
@@ -158,7 +165,9 @@ def spec(task: str, mode: str, k: int, seed: int, profile: config.Profile, targe
             "canvas": canvas if task == "where" else None, "size": profile.grid_patch,
             "train": profile.grid_train[task], "test": profile.grid_test, "epochs": profile.grid_epochs[task],
             "batch": profile.grid_batch, "lr": profile.grid_lr, "widths": WIDTHS,
-            "pretrained": {"images": profile.grid_pretrain, "epochs": profile.grid_pretrain_epochs}}
+            "pretrained": {"images": profile.grid_pretrain, "epochs": profile.grid_pretrain_epochs,
+                           "seed": profile.seeds[0]},
+            "test_seed": test_seed(profile), "precision": config.precision()}
 
 
 def run(task: str, mode: str, k: int, seed: int = 0, target: Optional[int] = None, canvas: str = "black",
@@ -182,16 +191,16 @@ def run(task: str, mode: str, k: int, seed: int = 0, target: Optional[int] = Non
         losses = train.fit_classifier(net, x, y, profile.grid_epochs[task], profile.grid_batch, profile.grid_lr,
                                       seed, desc=f"{task}/{mode}/k{k}")
         seconds = time.perf_counter() - t0
-        xt, _, _ = dataset(task, profile.grid_test, k, size, TEST_SEED, "test", target, canvas)
+        xt, _, _ = dataset(task, profile.grid_test, k, size, test_seed(profile), "test", target, canvas)
         pred = predict(net, xt)
         return {"pred": pred.to(torch.uint8), "info": {"train_seconds": seconds, "losses": losses},
                 "state": {n: v.cpu() for n, v in net.state_dict().items()}}
 
     stored, was_cached = cache.load_or_make("border", s, make, _MODULES)
-    _, yt, t = dataset(task, profile.grid_test, k, size, TEST_SEED, "test", target, canvas)
+    _, yt, t = dataset(task, profile.grid_test, k, size, test_seed(profile), "test", target, canvas)
     net = gridnet(task, mode, n_outputs(task, k))
     net.load_state_dict(stored["state"])
-    return {"pred": stored["pred"].long(), "labels": yt, "task": t, "net": train._freeze(net),
+    return {"pred": stored["pred"].long(), "labels": yt, "task": t, "net": train.freeze(net),
             "info": dict(stored["info"], cached=was_cached, spec=s)}
 
 
@@ -205,15 +214,6 @@ def cell_accuracy(pred: torch.Tensor, cells: torch.Tensor, k: int) -> np.ndarray
     return (hits / count.clamp(min=1)).view(k, k).numpy()
 
 
-def by_ring(per_cell: np.ndarray) -> np.ndarray:
-    """Mean of a (k, k) per-cell array over each ring, ring 0 (the border) first (Chapter 3)."""
-    per_cell = np.asarray(per_cell, dtype=float)
-    if per_cell.ndim != 2 or per_cell.shape[0] != per_cell.shape[1]:
-        raise ValueError(f"need a square (k, k) array, got shape {per_cell.shape}")
-    r = grids.rings(per_cell.shape[0]).numpy()
-    return np.array([per_cell[r == i].mean() for i in range(r.max() + 1)])
-
-
 def miou(pred: torch.Tensor, mask: torch.Tensor, n_classes: int = len(grids.PATCH_CLASSES) + 1) -> float:
     """Mean intersection over union over the classes present in the truth or the prediction (Chapter 3)."""
     pred, mask = torch.as_tensor(pred).flatten().long(), torch.as_tensor(mask).flatten().long()
@@ -224,6 +224,18 @@ def miou(pred: torch.Tensor, mask: torch.Tensor, n_classes: int = len(grids.PATC
     union = conf.sum(0) + conf.sum(1) - inter
     present = union > 0
     return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
+
+
+def ring_weights(net: nn.Module, k: int, patch: int) -> np.ndarray:
+    """How much each ring of a k x k canvas of ``patch``-px cells weighs in ``net``'s pooled output: the
+    input-gradient mass of the global average of its last stage per cell, averaged over each ring's cells
+    (ring 0 first), on a :func:`models.window_probe` copy with ``net``'s own padding. Normalised to sum 1."""
+    probe = models.window_probe(net)
+    x = torch.ones(1, 3, k * patch, k * patch, requires_grad=True)
+    probe.stages(x)[-1].mean().backward()
+    per_cell = x.grad[0].abs().sum(0).view(k, patch, k, patch).sum((1, 3)).numpy()
+    rings = metrics.ring_means(per_cell)
+    return rings / rings.sum()
 
 
 def chance(task: str, k: int) -> float:

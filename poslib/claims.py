@@ -1,101 +1,211 @@
-"""Claims as checks: each finding a chapter states is tested in code (every chapter).
+"""Claims as checks: each chapter declares what it expects before it measures, then fills in numbers.
 
-A chapter records each claim with :meth:`Claims.check`: the statement, whether our measurement
-supports it, our numbers and the paper's. At the end it shows :meth:`Claims.table` (numbers beside the
-paper's), prints :meth:`Claims.verdicts` (statement and ✔/✘ only, identical in every profile, which the
-tests compare) and calls :meth:`Claims.assert_all`, which raises when a claim fails, so a finding that
-stops reproducing fails the book build and the tests instead of printing a worse number.
+A chapter builds its list of :class:`Finding` declarations first (statement, the quantity compared, the
+rule, the direction, the margin and what the paper says), in :mod:`poslib.findings`; nothing in a
+declaration may depend on a measured value. The measuring cells then call :meth:`Claims.record` with
+the numbers, one per seed where there are seeds, and the rule decides. Three kinds are kept apart:
+
+* **findings**: the paper's claims and ours. Binding ones fail the chapter when they do not hold;
+  reported ones (the paper's statements we only compare with, and findings shown *not robust* across
+  seed sets or numeric paths) are printed either way.
+* **sanity checks**: identities and exact invariances (a circular network cannot tell cells apart, an
+  unpadded one turns a blank image into constant maps). Enforced, but not findings.
+* **departures**: where our set-up predicts a different result from the paper's, with the prediction.
+
+:meth:`Claims.assert_all` raises :class:`ClaimFailed` when a binding finding, sanity check or departure
+does not hold, or when a declared one was never measured, so a finding that stops reproducing fails the
+book build and the tests.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import config
 
+KINDS: tuple[str, ...] = ("finding", "sanity", "departure")
+#: Rules a finding can be judged by, with the text the page shows for each.
+RULES = {
+    "separated": "every seed of A above every seed of B, and mean(A) − mean(B) > {m}",
+    "above": "every seed of A above B + {m}",
+    "at_most": "every seed of A at most B + {m}",
+    "rises": "on every seed, A rises at each step by more than {m}",
+    "not_below": "on every seed, A ≥ B − {m}",
+    "identity": "holds exactly, up to the numeric path's rounding",
+}
+
 
 class ClaimFailed(AssertionError):
-    """Raised when a chapter's claim does not hold in the current run (every chapter)."""
+    """Raised when a chapter's binding claim does not hold, or was declared and never measured."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One declared claim: what is compared, by which rule, with which margin, and what the paper says."""
+
+    key: str
+    statement: str
+    quantity: str
+    rule: str
+    margin: float = 0.0
+    paper: str = ""
+    kind: str = "finding"
+    binding: bool = True
+    note: str = ""  # why a finding is only reported (e.g. "not robust: ..."), or a departure's prediction
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}; use one of {', '.join(KINDS)}")
+        if self.rule not in RULES:
+            raise ValueError(f"unknown rule {self.rule!r}; use one of {', '.join(RULES)}")
+        if self.kind == "sanity" and self.rule != "identity":
+            raise ValueError(f"sanity check {self.key!r} must use the 'identity' rule")
+
+    @property
+    def rule_text(self) -> str:
+        """The rule in words, with its margin."""
+        return RULES[self.rule].format(m=f"{self.margin:.2f}")
 
 
 @dataclass
-class Claim:
-    """One checked statement with our evidence and the paper's (every chapter)."""
+class Outcome:
+    """A declared finding with its measurement and verdict."""
 
-    statement: str
+    finding: Finding
     holds: bool
     ours: str
-    paper: str
-    binding: bool = True  # False: reported either way, never fails the chapter
+
+
+def _seeds(v) -> np.ndarray:
+    a = np.atleast_1d(np.asarray(v, dtype=float))
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"need one number per seed, got {v!r}")
+    return a
+
+
+def mean_sd(v) -> str:
+    """``mean ± SD (n)`` of per-seed values (sample SD, n - 1); just the value when n = 1."""
+    a = _seeds(v)
+    if len(a) == 1:
+        return f"{a[0]:.3f} (n=1)"
+    return f"{a.mean():.3f} ± {a.std(ddof=1):.3f} (n={len(a)})"
+
+
+def judge(rule: str, a, b=None, margin: float = 0.0) -> tuple[bool, str]:
+    """Apply ``rule`` to per-seed values ``a`` (and ``b``); returns (holds, our numbers as text)."""
+    if rule == "rises":
+        steps = np.asarray(a, dtype=float)  # (levels, seeds)
+        if steps.ndim == 1:
+            steps = steps[:, None]
+        holds = bool((np.diff(steps, axis=0) > margin).all())
+        return holds, " → ".join(mean_sd(level) for level in steps)
+    a = _seeds(a)
+    if rule == "separated":
+        b = _seeds(b)
+        holds = bool(a.min() > b.max() and a.mean() - b.mean() > margin)
+        return holds, f"{mean_sd(a)} vs {mean_sd(b)}"
+    b = float(np.asarray(b, dtype=float)) if b is not None else 0.0
+    if rule == "above":
+        return bool(a.min() > b + margin), f"{mean_sd(a)}, min {a.min():.3f} vs {b:.3f}"
+    if rule == "at_most":
+        return bool(a.max() <= b + margin), f"{mean_sd(a)}, max {a.max():.3f} vs {b:.3f}"
+    if rule == "not_below":
+        return bool(a.min() >= b - margin), f"{mean_sd(a)}, min {a.min():.3f} vs {b:.3f}"
+    raise ValueError(f"rule {rule!r} needs record(..., holds=...)")
 
 
 class Claims:
-    """The claims one chapter checks, in order (every chapter)."""
+    """The declared claims of one chapter and, once recorded, their verdicts."""
 
-    def __init__(self, chapter: str, profile: config.Profile | None = None):
+    def __init__(self, chapter: str, declared: Sequence[Finding], profile: Optional[config.Profile] = None):
         self.chapter = chapter
         self.profile = profile or config.get_profile()
-        self.items: list[Claim] = []
+        keys = [f.key for f in declared]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{chapter}: duplicate claim keys {sorted(k for k in keys if keys.count(k) > 1)}")
+        self.declared = {f.key: f for f in declared}
+        self.outcomes: dict[str, Outcome] = {}
 
-    def margin(self, name: str) -> float:
-        """The profile's margin ``clear`` or ``large`` for "clearly above" / "far above" (every chapter)."""
-        try:
-            return float(self.profile.margins[name])
-        except KeyError:
-            raise ValueError(f"unknown margin {name!r}; this profile has {sorted(self.profile.margins)}") from None
+    def record(self, key: str, a=None, b=None, holds: Optional[bool] = None, ours: str = "") -> bool:
+        """Measure the declared claim ``key``: per-seed values ``a`` (and ``b``) judged by its rule, or, for an
+        identity, ``holds`` with ``ours`` describing the evidence. Returns whether it holds."""
+        if key not in self.declared:
+            raise KeyError(f"{self.chapter} declares no claim {key!r}; declare it before measuring it")
+        if key in self.outcomes:
+            raise ValueError(f"{self.chapter}: claim {key!r} was already recorded")
+        f = self.declared[key]
+        if f.rule == "identity":
+            if holds is None:
+                raise ValueError(f"identity {key!r} needs holds=True/False")
+            ok, text = bool(holds), ours
+        else:
+            ok, text = judge(f.rule, a, b, f.margin)
+            text = f"{text}; {ours}" if ours else text
+        self.outcomes[key] = Outcome(f, ok, text)
+        return ok
 
-    def check(self, statement: str, holds: bool, ours: str, paper: str) -> bool:
-        """Record a claim and whether it holds; returns ``holds`` (every chapter)."""
-        self.items.append(Claim(statement, bool(holds), ours, paper))
-        return bool(holds)
-
-    def report(self, statement: str, holds: bool, ours: str, paper: str) -> bool:
-        """Record a paper statement that is reported either way and never fails the chapter (Chapter 2).
-
-        For statements an issue asks to *report* (e.g. "zero padding is the best mode"), not to enforce:
-        the table and verdicts say "reproduced" or "not reproduced", and :meth:`assert_all` ignores it.
-        """
-        self.items.append(Claim(statement, bool(holds), ours, paper, binding=False))
-        return bool(holds)
-
-    def above(self, statement: str, a: float, b: float, margin: str, ours: str, paper: str) -> bool:
-        """Record the claim ``a > b + margin`` with the profile's named margin (every chapter)."""
-        m = self.margin(margin)
-        return self.check(statement, a > b + m, f"{ours} (needs a gap above {m:.2f})", paper)
-
-    def separated(self, statement: str, a, b, margin: str, paper: str) -> bool:
-        """Record that seeds ``a`` beat seeds ``b``: every one of them, and on average by the named margin (Ch. 2)."""
-        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-        m = self.margin(margin)
-        holds = bool(a.mean() - b.mean() > m and a.min() > b.max())
-        sd = lambda v: v.std(ddof=1) if len(v) > 1 else 0.0  # noqa: E731
-        ours = (f"{a.mean():.3f} ± {sd(a):.3f} vs {b.mean():.3f} ± {sd(b):.3f} (mean ± SD over {len(a)} seeds; "
-                f"needs every seed above and a mean gap above {m:.2f})")
-        return self.check(statement, holds, ours, paper)
-
-    def table(self) -> pd.DataFrame:
-        """Every claim with our numbers, the paper's, and the verdict (every chapter)."""
-        return pd.DataFrame(
-            [{"claim": c.statement, "ours": c.ours, "paper": c.paper, "holds": self._mark(c)} for c in self.items]
-        )
+    def declarations(self) -> pd.DataFrame:
+        """The declared claims, before any measurement: kind, statement, quantity, rule, paper."""
+        return pd.DataFrame([{"kind": f.kind + ("" if f.binding else " (reported)"), "claim": f.statement,
+                              "quantity": f.quantity, "rule": f.rule_text, "paper": f.paper}
+                             for f in self.declared.values()])
 
     @staticmethod
-    def _mark(c: Claim) -> str:
-        mark = "✔" if c.holds else "✘"
-        return mark if c.binding else f"{mark} (reported: {'reproduced' if c.holds else 'not reproduced'})"
+    def _mark(o: Outcome) -> str:
+        mark = "✔" if o.holds else "✘"
+        if o.finding.binding:
+            return mark
+        why = f"; {o.finding.note}" if o.finding.note else ""
+        return f"{mark} (reported: {'reproduced' if o.holds else 'not reproduced'}{why})"
 
-    def verdicts(self) -> str:
-        """One line per claim, ✔ or ✘ and the statement; no numbers, so every profile prints the same."""
-        return "\n".join(f"{self._mark(c)} {c.statement}" for c in self.items)
+    def table(self) -> pd.DataFrame:
+        """Every recorded claim, grouped by kind, with our numbers, the paper's and the verdict."""
+        rows = [{"kind": o.finding.kind, "claim": o.finding.statement, "rule": o.finding.rule_text,
+                 "ours": o.ours, "paper": o.finding.paper, "verdict": self._mark(o)} for o in self._ordered()]
+        return pd.DataFrame(rows)
+
+    def counts(self) -> pd.DataFrame:
+        """How many claims of each kind were checked, how many are binding, and how many hold."""
+        rows = []
+        for kind in KINDS:
+            got = [o for o in self.outcomes.values() if o.finding.kind == kind]
+            binding = [o for o in got if o.finding.binding]
+            rows.append({"kind": kind, "checked": len(got), "binding": len(binding),
+                         "binding, hold": sum(o.holds for o in binding),
+                         "reported": len(got) - len(binding),
+                         "reported, reproduced": sum(o.holds for o in got if not o.finding.binding)})
+        return pd.DataFrame(rows).set_index("kind")
+
+    def verdicts(self, reported: bool = False) -> str:
+        """One line per claim, ✔ or ✘, kind and statement, no numbers: the binding ones (every profile
+        prints the same, and the tests compare them), or with ``reported=True`` the reported ones."""
+        lines = [f"{self._mark(o)} [{o.finding.kind}] {o.finding.statement}"
+                 for o in self._ordered() if o.finding.binding != reported]
+        return "\n".join(lines)
+
+    def _ordered(self) -> list[Outcome]:
+        """Recorded outcomes grouped by kind, in the order they were declared."""
+        return [self.outcomes[k] for kind in KINDS for k, f in self.declared.items()
+                if f.kind == kind and k in self.outcomes]
+
+    def records(self) -> list[dict]:
+        """Every recorded claim as a plain dict: chapter, key, kind, binding, holds, our numbers, and the run's
+        profile, seeds and numeric path."""
+        run = {"chapter": self.chapter, "profile": self.profile.name, "seeds": list(self.profile.seeds),
+               "precision": config.precision()}
+        return [dict(run, key=o.finding.key, kind=o.finding.kind, binding=o.finding.binding, holds=o.holds,
+                     ours=o.ours) for o in self._ordered()]
 
     def assert_all(self) -> None:
-        """Raise :class:`ClaimFailed` listing every claim that does not hold (every chapter)."""
-        failed = [c for c in self.items if c.binding and not c.holds]
-        if failed:
-            lines = "\n".join(f"  ✘ {c.statement}: ours {c.ours}; paper {c.paper}" for c in failed)
-            raise ClaimFailed(
-                f"{len(failed)} claim(s) of {self.chapter} did not reproduce in the {self.profile.name!r} "
-                f"profile:\n{lines}"
-            )
+        """Raise :class:`ClaimFailed` listing every binding claim that does not hold or was never measured."""
+        missing = [k for k in self.declared if k not in self.outcomes]
+        failed = [o for o in self.outcomes.values() if o.finding.binding and not o.holds]
+        if missing or failed:
+            lines = [f"  ✘ [{o.finding.kind}] {o.finding.statement}: ours {o.ours}; rule: {o.finding.rule_text}"
+                     for o in failed] + [f"  ? {k}: declared but never measured" for k in missing]
+            raise ClaimFailed(f"{len(failed) + len(missing)} claim(s) of {self.chapter} failed in the "
+                              f"{self.profile.name!r} profile (seeds {self.profile.seeds}, numeric path "
+                              f"{config.precision()}):\n" + "\n".join(lines))

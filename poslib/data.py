@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import config
+
 ASSETS = Path(__file__).parent / "assets"
 
 #: Photos used to train readouts and as shape-task backgrounds.
@@ -108,6 +110,13 @@ def natural_crops(split: str, n: int, size: int, seed: int = 0) -> torch.Tensor:
     """Crops of the ``train`` photos (augmented) or the ``test`` photos (not flipped) (Chapter 1)."""
     return random_crops(photos(split), n, size, seed=seed, augment=(split == "train"),
                         min_scale=0.35 if split == "train" else 0.5)
+
+
+def readout_sets(seed: int, n_train: int, n_test: int, size: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One seed's readout data: ``n_train`` training crops, and test sets of ``n_test`` held-out photo crops
+    (``natural``) plus the black, white and noise images; crops drawn from streams 0 and 1 of ``seed``."""
+    test = {"natural": natural_crops("test", n_test, size, seed=config.stream(seed, 1)), **synthetic_inputs(size)}
+    return natural_crops("train", n_train, size, seed=config.stream(seed, 0)), test
 
 
 def synthetic_inputs(size: int) -> dict[str, torch.Tensor]:

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import config
+from . import config, metrics
 
 
 def multilevel(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: int,
@@ -34,13 +34,48 @@ def multilevel(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: i
                       for i in picked], dim=1)
 
 
+def _flat_mask(feats: torch.Tensor, eps: float) -> torch.Tensor:
+    """(N, C) True where a map of ``feats`` (N, C, h, w) is constant up to rounding at machine epsilon ``eps``."""
+    flat = feats.flatten(2)
+    return flat.amax(2) - flat.amin(2) <= metrics.FLAT_ULPS * eps * flat.abs().amax(2)
+
+
+@torch.no_grad()
+def flat_share(backbone: nn.Module, images: torch.Tensor, feat_size: int) -> float:
+    """The share of ``backbone``'s multi-level feature maps of ``images`` that are constant up to the numeric
+    path's rounding (before :func:`extract` snaps them): 1.0 when no map carries any spatial signal."""
+    dev = config.device()
+    with torch.no_grad(), config.autocast():
+        f = multilevel(backbone, images.to(dev), feat_size)
+    return float(_flat_mask(f.float().cpu(), config.eps()).float().mean())
+
+
+def flatten_constant(feats: torch.Tensor, eps: float) -> torch.Tensor:
+    """``feats`` (N, C, h, w) with every map that is constant up to rounding (:func:`metrics.is_flat` at
+    machine epsilon ``eps``) set exactly to its mean, in place; returns it.
+
+    A network without a border signal turns a blank image into constant maps, but the same sum computed
+    at different pixels by different kernels can differ in its last bits, and a readout would rank that
+    noise. Snapping such maps makes "constant" mean the same on every CPU and numeric path.
+    """
+    snap = _flat_mask(feats, eps)
+    if snap.any():
+        mean = feats.flatten(2).mean(2)
+        feats[snap] = mean[snap][:, None, None].expand(-1, *feats.shape[-2:]).to(feats.dtype)
+    return feats
+
+
 @torch.no_grad()
 def extract(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: int,
             stages: Optional[Sequence[int]] = None, batch: int = 128) -> torch.Tensor:
-    """:func:`multilevel` over a whole image set, in batches; a float32 CPU tensor (N, C, s, s) (Chapter 1)."""
+    """:func:`multilevel` over a whole image set, in batches, on the numeric path of :func:`config.autocast`;
+    maps constant up to that path's rounding are made exactly constant (:func:`flatten_constant`).
+    Returns a float32 CPU tensor (N, C, s, s)."""
     dev = config.device()
     out = []
     for s in range(0, len(images), batch):
         x = images[s: s + batch].to(dev).contiguous(memory_format=torch.channels_last)
-        out.append(multilevel(backbone, x, feat_size, stages).float().contiguous().cpu())
-    return torch.cat(out)
+        with config.autocast():
+            f = multilevel(backbone, x, feat_size, stages)
+        out.append(f.float().contiguous().cpu())
+    return flatten_constant(torch.cat(out), config.eps())

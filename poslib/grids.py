@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import data
+from . import data, metrics
 
 #: The ten patch classes: the digits of ``sklearn.datasets.load_digits``.
 PATCH_CLASSES: tuple[str, ...] = (
@@ -226,9 +226,7 @@ def ring(k: int, cell: int) -> int:
 def rings(k: int) -> Tensor:
     """Chapter 3: the ring (distance to the border, in cells) of every cell of a k x k grid, as (k, k) int64."""
     _check_k(k)
-    i = torch.arange(k)
-    d = torch.minimum(i, k - 1 - i)
-    return torch.minimum(d[:, None], d[None, :])
+    return torch.from_numpy(metrics.border_distance(int(k))).long()
 
 
 def cell_origin(k: int, cell: int, size: int) -> tuple[int, int]:

@@ -3,9 +3,11 @@ the class-blind foreground IoU of Chapter 3's segmentations.
 
 Both are computed per image and then averaged over images, as in the authors' evaluation code.
 A constant prediction has no ranking, so its Spearman correlation is undefined; we count it as 0
-(no position information), where the paper prints ".0". A map whose values span less than
-:data:`CONSTANT_TOL` counts as constant: otherwise float rounding noise in a flat map (from resizing a
-constant feature map, say) would be ranked and give a meaningless correlation.
+(no position information), where the paper prints ".0". "Constant" is judged against the arithmetic that
+made the map (:func:`is_flat`): a map whose values spread by no more than :data:`FLAT_ULPS` units in the
+last place of its working type, at its own scale, is flat. Otherwise rounding noise in a flat map (from
+resizing a constant feature map, say) would be ranked and give a meaningless correlation, which differs
+from one CPU to the next.
 """
 from __future__ import annotations
 
@@ -17,7 +19,26 @@ import torch
 from scipy import stats
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
-CONSTANT_TOL = 1e-6
+#: How far, in units in the last place of its working type and relative to its largest magnitude, a map
+#: may spread and still count as constant. Accumulating the same sums in another order (another CPU's
+#: kernels) moves a result by a few units (we measured 2 in float32); 16 leaves room for that and is far
+#: below any real signal (a zero-padded network's maps of a blank image spread by most of their magnitude).
+FLAT_ULPS = 16
+#: Machine epsilon of float32, the type readouts and their predictions are computed in.
+FLOAT32_EPS = float(torch.finfo(torch.float32).eps)
+
+
+def flat_tolerance(scale: float, eps: float = FLOAT32_EPS) -> float:
+    """The largest spread a map of magnitude ``scale``, computed with machine epsilon ``eps``, may have and
+    still count as constant: ``FLAT_ULPS * eps * scale``."""
+    return FLAT_ULPS * eps * float(scale)
+
+
+def is_flat(values: ArrayLike, eps: float = FLOAT32_EPS) -> bool:
+    """Whether ``values`` are constant up to rounding: their spread is within :func:`flat_tolerance` of their
+    largest magnitude (all zeros is flat)."""
+    v = values.detach().cpu().double().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, float)
+    return bool(np.ptp(v) <= flat_tolerance(np.abs(v).max(initial=0.0), eps))
 
 
 def _as_batch(pred: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -44,11 +65,11 @@ def _as_batch(pred: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarra
 
 
 def spc_per_image(pred: ArrayLike, target: ArrayLike) -> np.ndarray:
-    """Spearman's rank correlation of each predicted map with its target; (numerically) constant maps give 0 (Ch. 1)."""
+    """Spearman's rank correlation of each predicted map with its target; flat maps (:func:`is_flat`) give 0."""
     p, t = _as_batch(pred, target)
     out = np.zeros(len(p))
     for i in range(len(p)):
-        if np.ptp(p[i]) < CONSTANT_TOL or np.ptp(t[i]) < CONSTANT_TOL:
+        if is_flat(p[i]) or is_flat(t[i]):
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -80,15 +101,23 @@ def border_distance(size: int) -> np.ndarray:
     return np.minimum(d[:, None], d[None, :])
 
 
+def ring_means(values: ArrayLike) -> np.ndarray:
+    """Mean of a square (k, k) array (per pixel or per grid cell) over each ring of entries at the same
+    distance to the border (:func:`border_distance`), ring 0 (the border) first."""
+    v = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, dtype=float)
+    if v.ndim != 2 or v.shape[0] != v.shape[1]:
+        raise ValueError(f"need a square (k, k) array, got shape {v.shape}")
+    d = border_distance(v.shape[0])
+    return np.array([v[d == i].mean() for i in range(d.max() + 1)])
+
+
 def error_by_border_distance(pred: ArrayLike, target: ArrayLike) -> np.ndarray:
     """Mean absolute error at each distance to the border (index = distance in pixels) (Chapter 2)."""
     p, t = _as_batch(pred, target)
     size = int(round(np.sqrt(p.shape[1])))
     if size * size != p.shape[1]:
         raise ValueError("error_by_border_distance needs square maps")
-    err = np.abs(p - t).mean(axis=0)
-    d = border_distance(size).ravel()
-    return np.array([err[d == k].mean() for k in range(d.max() + 1)])
+    return ring_means(np.abs(p - t).mean(axis=0).reshape(size, size))
 
 
 def foreground_iou(pred: ArrayLike, mask: ArrayLike) -> float:

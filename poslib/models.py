@@ -134,17 +134,16 @@ def build(arch: str, mode: str = "zeros", widths: Sequence[int] = (16, 32, 64, 1
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
 
 
-def receptive_field(model: nn.Module) -> list[int]:
-    """The receptive field, in input pixels, of each stage of a ``poslib`` backbone (Chapter 1, 2).
-
-    Measured, not computed from a formula: the size of the input region whose gradient reaches the
-    centre pixel of each stage's output, on a mode-``zeros`` copy with positive weights and average
-    instead of max pooling (a max-pool passes gradient to one pixel of its window only).
-    """
+def window_probe(model: nn.Module, mode: str | None = None) -> nn.Module:
+    """A copy of ``model`` that counts windows: every convolution averages its window with equal positive
+    weights, batch norms are identities, max-pools become average pools (a max-pool passes gradient to
+    one pixel only), padding switched to ``mode`` unless it is None. Gradients through it measure how
+    many paths join an input pixel to an output."""
     import copy
 
     m = copy.deepcopy(model).eval()
-    P.convert(m, "zeros")
+    if mode is not None:
+        P.convert(m, mode)
     for name, mod in list(m.named_modules()):
         if isinstance(mod, nn.MaxPool2d):
             parent = m.get_submodule(name.rsplit(".", 1)[0]) if "." in name else m
@@ -155,11 +154,21 @@ def receptive_field(model: nn.Module) -> list[int]:
         elif isinstance(mod, nn.BatchNorm2d):
             mod.reset_parameters()
             mod.reset_running_stats()
+    for p in m.parameters():
+        p.requires_grad_(False)
+    return m
+
+
+def receptive_field(model: nn.Module) -> list[int]:
+    """The receptive field, in input pixels, of each stage of a ``poslib`` backbone (Chapter 1, 2).
+
+    Measured, not computed from a formula: the size of the input region whose gradient reaches the
+    centre pixel of each stage's output, on a mode-``zeros`` :func:`window_probe`.
+    """
+    m = window_probe(model, "zeros")
     size = 257
     x = torch.ones(1, 3, size, size, requires_grad=True)
     fields = []
-    for p in m.parameters():
-        p.requires_grad_(False)
     for feat in m.stages(x):
         x.grad = None
         c = feat.shape[-1] // 2

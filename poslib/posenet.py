@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
@@ -118,3 +119,42 @@ class Bench:
                              "mae": metrics.mae(pred[:, j], self.maps[idx[j]])})
         self._runs[run_key] = Result(pd.DataFrame(rows), preds, names)
         return self._runs[run_key]
+
+
+@dataclass
+class SeedRuns:
+    """The readouts of one backbone (and readout set-up) over several seeds: scores with a ``seed`` column."""
+
+    results: dict  # seed -> Result
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Every seed's scores, one row per (seed, target, test set)."""
+        return pd.concat([r.scores.assign(seed=s) for s, r in self.results.items()], ignore_index=True)
+
+    @property
+    def first(self) -> Result:
+        """The first seed's result (its predicted maps, for figures)."""
+        return next(iter(self.results.values()))
+
+    def per_seed(self, targets: Sequence[str] | str, input: str = "natural", metric: str = "spc") -> np.ndarray:
+        """One number per seed: ``metric`` on ``input``, averaged over ``targets``."""
+        names = [targets] if isinstance(targets, str) else list(targets)
+        return np.array([np.mean([r.get(t, input, metric) for t in names]) for r in self.results.values()])
+
+
+class Benches:
+    """One :class:`Bench` per seed, each with its own training and test images (from ``make_data(seed)``,
+    returning ``(train_images, test_sets)``) and readouts initialised and shuffled by that seed."""
+
+    def __init__(self, seeds: Sequence[int], make_data, **bench_kwargs):
+        self.benches = {s: Bench(*make_data(s), **bench_kwargs) for s in seeds}
+
+    def run(self, backbone: Optional[nn.Module] = None, **kwargs) -> SeedRuns:
+        """:meth:`Bench.run` on every seed's bench, with that seed; see :class:`SeedRuns`."""
+        return SeedRuns({s: b.run(backbone, seed=s, **kwargs) for s, b in self.benches.items()})
+
+    def release(self, backbone: Optional[nn.Module]) -> None:
+        """Drop ``backbone``'s stored features and readouts from every bench."""
+        for b in self.benches.values():
+            b.release(backbone)

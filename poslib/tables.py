@@ -47,3 +47,33 @@ def mean_sd(frame: pd.DataFrame, by: Sequence[str] | str, value: str = "spc") ->
     """Mean, sample standard deviation (n - 1 in the denominator) and n of ``value`` per group (Chapter 2)."""
     g = frame.groupby(by, sort=False)[value]
     return pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
+
+
+def mean_sd_text(frame: pd.DataFrame, by: Sequence[str] | str, values: Sequence[str] = ("spc", "mae"),
+                 decimals: int = 3) -> pd.DataFrame:
+    """Per group of ``by``, each of ``values`` as the text ``mean ± SD (n)`` over the group's rows (seeds);
+    a tidy table with the ``by`` columns and one text column per value."""
+    by = [by] if isinstance(by, str) else list(by)
+    g = frame.groupby(by, sort=False)
+    out = g[list(values)].agg(lambda v: _mean_sd(v, decimals)).reset_index()
+    return out
+
+
+def _mean_sd(v: pd.Series, decimals: int) -> str:
+    n = int(v.count())
+    if n < 2:
+        return f"{v.mean():.{decimals}f} (n={n})"
+    return f"{v.mean():.{decimals}f} ± {v.std(ddof=1):.{decimals}f} (n={n})"
+
+
+def per_seed(frame: pd.DataFrame, value: str = "spc", **where) -> "np.ndarray":
+    """One number per seed, in seed order: the mean of ``value`` over the rows of ``frame`` that match
+    ``where`` (column = value; a list or tuple value matches any of its items)."""
+    import numpy as np
+
+    rows = frame
+    for col, want in where.items():
+        rows = rows[rows[col].isin(want)] if isinstance(want, (list, tuple)) else rows[rows[col] == want]
+    if rows.empty:
+        raise KeyError(f"no rows match {where}")
+    return np.asarray(rows.groupby("seed")[value].mean().sort_index().values, dtype=float)

@@ -7,7 +7,6 @@ the content-keyed cache, so every later request, from any chapter, loads it.
 """
 from __future__ import annotations
 
-import contextlib
 import time
 from functools import lru_cache
 from typing import Optional
@@ -24,14 +23,6 @@ DEPTHS = {"vgg": (2, 2, 2, 2), "resnet": (1, 1, 2, 2)}
 WIDTHS = (16, 32, 64, 128)
 #: Peak learning rate when fine-tuning a trained backbone under another padding rule (Chapter 2).
 FINETUNE_LR = 1e-3
-
-
-def autocast(device: torch.device):
-    """bfloat16 autocast where the hardware runs it fast (CUDA, or CPUs with bf16 units), else a no-op."""
-    if device.type == "cuda" or (device.type == "cpu" and torch.backends.mkldnn.is_available()
-                                 and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int,
@@ -52,7 +43,7 @@ def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
             idx = order[s: s + batch]
             x = images[idx].to(dev).contiguous(memory_format=torch.channels_last)
             y = labels[idx].to(dev)
-            with autocast(dev):
+            with config.autocast():
                 loss = F.cross_entropy(model(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -73,7 +64,7 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     hits = 0
     for s in range(0, len(images), batch):
         x = images[s: s + batch].to(dev).contiguous(memory_format=torch.channels_last)
-        with autocast(dev):
+        with config.autocast():
             hits += int((model(x).argmax(1).cpu() == labels[s: s + batch]).sum())
     return hits / len(images)
 
@@ -94,7 +85,7 @@ def backbone_spec(arch: str, mode: str, seed: int, profile: config.Profile, trai
         "epochs": profile.backbone_epochs if epochs is None else epochs,
         "batch": profile.backbone_batch, "lr": 3e-3,
         "test_images": profile.backbone_test if test_images is None else test_images,
-        "bf16": not isinstance(autocast(config.device()), contextlib.nullcontext),
+        "precision": config.precision(),
     }
     if pad_width is not None:
         spec.update(pad_width=pad_width, pad_first_only=pad_first_only)
@@ -118,7 +109,7 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     ``images`` and ``epochs`` override the profile's training budget (Chapter 2's many small backbones);
     ``pad_width`` pads that many pixels in every 3x3 convolution, or only in the first, all others
     valid (``pad_first_only``). ``finetune=True`` starts training from the profile's own zero-padded
-    backbone of the same architecture (seed 0) instead of a random start, with a lower learning rate
+    backbone of the same architecture (the first seed of the run) instead of a random start, with a lower learning rate
     (Chapter 2: many padding modes at a fraction of the cost of training each from scratch).
     ``test_images`` overrides how many held-out shape images measure its accuracy.
     """
@@ -132,13 +123,13 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
         if mode != "zeros":
             padding.convert(net, mode)
         net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}
-        return _freeze(net)
+        return freeze(net)
 
     start = None
     if finetune:
         if not trained:
             raise ValueError("finetune=True needs trained=True: a random backbone has nothing to fine-tune")
-        base = backbone(arch, "zeros", 0, profile)
+        base = backbone(arch, "zeros", profile.seeds[0], profile)
         start = base.info["key"]
     spec = backbone_spec(arch, mode, seed, profile, trained, images, epochs, pad_width, pad_first_only, start,
                          test_images)
@@ -166,7 +157,7 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
                                     desc=f"{arch}/{mode}")
             info.update(train_seconds=time.perf_counter() - t0, epochs=spec["epochs"], losses=losses)
         # a random network's accuracy is chance by construction: not worth the time of measuring it
-        info["test_accuracy"] = (accuracy(net, *_shapes_test_set(spec["test_images"], profile.image_size))
+        info["test_accuracy"] = (accuracy(net, *_shapes_test_set(spec["test_images"], profile.image_size, seed))
                                  if trained else None)
         return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "info": info}
 
@@ -174,7 +165,19 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     net = build()
     net.load_state_dict(stored["state"])
     net.info = dict(stored["info"], cached=was_cached, key=cache.key("backbone", spec), spec=spec)
-    return _freeze(net)
+    return freeze(net)
+
+
+def describe(name: str, net: nn.Module) -> dict:
+    """A trained backbone in one row: parameters, receptive field per stage, shape-task accuracy, training
+    time and whether it came from the cache."""
+    acc = net.info.get("test_accuracy")
+    return {"backbone": name, "seed": net.info.get("spec", {}).get("seed"),
+            "parameters": sum(p.numel() for p in net.parameters()),
+            "receptive field of each stage (px)": models.receptive_field(net),
+            "shape-task test accuracy": None if acc is None else round(acc, 3),
+            "training time (s)": round(net.info.get("train_seconds", 0.0), 1),
+            "loaded from cache": net.info.get("cached")}
 
 
 #: Training sets up to this many bytes are kept in memory between backbones (3 of them at most).
@@ -194,12 +197,13 @@ def _kept_shapes(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tens
 
 
 @lru_cache(maxsize=4)
-def _shapes_test_set(n: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Held-out shapes on the test photos, made once per session (Chapter 1, 2)."""
-    return data.shapes(n, size, seed=424242, backgrounds="test")
+def _shapes_test_set(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Held-out shapes on the test photos, drawn from a stream of the run seed, made once per session."""
+    return data.shapes(n, size, seed=config.stream(seed, 424242), backgrounds="test")
 
 
-def _freeze(net: nn.Module) -> nn.Module:
+def freeze(net: nn.Module) -> nn.Module:
+    """``net`` in evaluation mode on the book's device, every parameter frozen; returns it."""
     net.eval().to(config.device())
     for p in net.parameters():
         p.requires_grad_(False)

@@ -1,24 +1,12 @@
-"""Shared set-up for the ``poslib`` unit tests.
+"""Fixtures shared by the ``poslib`` unit tests.
 
-The environment is fixed here, at import time, before any test module imports ``poslib``:
-the ``smoke`` profile (unless the caller chose one), no progress bars, and a throw-away cache folder
-(unless ``POSLIB_CACHE`` is set), so the tests never touch the user's cache of trained backbones.
+The test environment (profile, cache folder, progress bars) is set in one place, the repository's root
+``conftest.py``, before this file is imported.
 """
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
-import tempfile
-
-os.environ.setdefault("POSLIB_PROFILE", "smoke")
-os.environ["POSLIB_PROGRESS"] = "0"
-if not os.environ.get("POSLIB_CACHE"):
-    os.environ["POSLIB_CACHE"] = tempfile.mkdtemp(prefix="poslib-test-cache-")
-    atexit.register(shutil.rmtree, os.environ["POSLIB_CACHE"], True)
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
 torch.set_num_threads(2)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from poslib import border, config, grids, padding
+from poslib import border, config, grids, metrics, padding
 
 
 @pytest.fixture
@@ -80,10 +80,10 @@ def test_cell_accuracy_and_rings():
     acc = border.cell_accuracy(pred, cells, 3)
     assert acc.shape == (3, 3) and acc[0, 0] == 0.5 and acc[1, 1] == 1.0 and acc[2, 2] == 1.0 and acc[0, 1] == 0
     per_cell = np.arange(25, dtype=float).reshape(5, 5)
-    rings = border.by_ring(per_cell)
+    rings = metrics.ring_means(per_cell)
     assert rings.shape == (3,) and rings[2] == 12.0 and rings[1] == pytest.approx(np.mean([6, 7, 8, 11, 13, 16, 17, 18]))
     with pytest.raises(ValueError, match="square"):
-        border.by_ring(np.zeros((2, 3)))
+        metrics.ring_means(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="one prediction"):
         border.cell_accuracy(torch.zeros(3), torch.zeros(4, dtype=torch.long), 3)
 
@@ -124,3 +124,43 @@ def test_runs_start_from_the_pretrained_body(monkeypatch, tmp_path, grid_profile
     seg = border.gridnet("segment", "reflect", 11)
     border._load_body(seg, body["state"])
     assert torch.equal(seg.body.blocks[0][0].weight, body["state"]["blocks.0.0.weight"])
+
+
+def _ring_weights(mode: str, seed: int = 0) -> np.ndarray:
+    torch.manual_seed(seed)
+    return border.ring_weights(border.gridnet("where", mode, 25), k=5, patch=16)
+
+
+def test_valid_network_weighs_the_outer_ring_least():
+    w = _ring_weights("valid")
+    assert w.shape == (3,) and w.sum() == pytest.approx(1.0)
+    assert (w > 0).all()
+    assert w[0] < w[1] < w[2]  # outer ring < middle ring < centre
+
+
+def test_zero_padding_gives_the_outer_ring_more_weight_than_valid():
+    valid, zeros = _ring_weights("valid"), _ring_weights("zeros")
+    assert zeros.sum() == pytest.approx(1.0)
+    assert zeros[0] > valid[0]
+    # a circular network sees every cell through the same windows
+    np.testing.assert_allclose(_ring_weights("circular"), [1 / 3] * 3, atol=1e-5)
+
+
+def test_ring_weights_count_windows_not_weights():
+    net = border.gridnet("where", "valid", 25)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    w = border.ring_weights(net, k=5, patch=16)
+    after = net.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the network itself is untouched
+    np.testing.assert_allclose(_ring_weights("valid", seed=1), w, rtol=1e-5)  # independent of the weights
+    assert border.ring_weights(border.gridnet("where", "valid", 9), k=3, patch=16).shape == (2,)
+
+
+def test_test_seed_is_a_stream_of_the_first_seed(monkeypatch):
+    monkeypatch.delenv("POSLIB_SEEDS", raising=False)
+    book = config.get_profile("book")
+    assert border.test_seed(book) == config.stream(0, border.TEST_STREAM) == border.TEST_STREAM
+    monkeypatch.setenv("POSLIB_SEEDS", "4,5")
+    assert border.test_seed(config.get_profile("book")) == config.stream(4, border.TEST_STREAM)
+    assert border.test_seed() == config.stream(4, border.TEST_STREAM)
+    assert not hasattr(border, "TEST_SEED") and not hasattr(border, "by_ring")

@@ -69,12 +69,29 @@ def test_load_or_make_remakes_a_truncated_entry(monkeypatch, tmp_path):
 # ----------------------------------------------------------------------------- training helpers
 
 
-def test_autocast_is_a_context_manager():
-    ctx = train.autocast(torch.device("cpu"))
+def test_autocast_is_a_context_manager(monkeypatch):
+    monkeypatch.setenv("POSLIB_PRECISION", "fp32")
+    ctx = config.autocast()
+    assert isinstance(ctx, contextlib.nullcontext)
     with ctx:
         y = nn.Linear(2, 2)(torch.rand(1, 2))
-    assert y.shape == (1, 2)
-    assert isinstance(ctx, (torch.autocast, contextlib.nullcontext))
+    assert y.shape == (1, 2) and y.dtype == torch.float32
+
+
+def test_autocast_bf16_runs_the_forward_pass_in_bfloat16(monkeypatch):
+    monkeypatch.setenv("POSLIB_PRECISION", "bf16")
+    ctx = config.autocast()
+    assert isinstance(ctx, torch.autocast)
+    layer = nn.Linear(2, 2).to(config.device())
+    with ctx:
+        y = layer(torch.rand(1, 2, device=config.device()))
+    assert y.shape == (1, 2) and y.dtype == torch.bfloat16
+    # outside the context the numeric path is float32 again
+    assert layer(torch.rand(1, 2, device=config.device())).dtype == torch.float32
+
+
+def test_train_no_longer_has_its_own_autocast():
+    assert not hasattr(train, "autocast")
 
 
 def _easy_task(n: int = 32):
@@ -121,7 +138,7 @@ def test_backbone_spec_describes_everything(tiny_profile):
     assert spec["arch"] == "vgg" and spec["mode"] == "zeros" and spec["seed"] == 0 and spec["trained"] is True
     assert spec["images"] == 64 and spec["epochs"] == 1 and spec["image_size"] == 80
     assert spec["depth"] == train.DEPTHS["vgg"] and spec["widths"] == train.WIDTHS
-    assert isinstance(spec["bf16"], bool)
+    assert spec["precision"] == config.precision() and "bf16" not in spec
     assert train.backbone_spec("resnet", "zeros", 0, tiny_profile)["depth"] == train.DEPTHS["resnet"]
 
 
@@ -131,6 +148,14 @@ def test_backbone_cache_key_changes_with_spec(tiny_profile, change):
     k0 = cache.key("backbone", train.backbone_spec(profile=tiny_profile, **base))
     k1 = cache.key("backbone", train.backbone_spec(profile=tiny_profile, **dict(base, **change)))
     assert k0 != k1
+
+
+def test_backbone_cache_key_changes_with_precision(monkeypatch, tiny_profile):
+    monkeypatch.setenv("POSLIB_PRECISION", "fp32")
+    fp32 = cache.key("backbone", train.backbone_spec("vgg", "zeros", 0, tiny_profile))
+    monkeypatch.setenv("POSLIB_PRECISION", "bf16")
+    bf16 = train.backbone_spec("vgg", "zeros", 0, tiny_profile)
+    assert bf16["precision"] == "bf16" and cache.key("backbone", bf16) != fp32
 
 
 def test_backbone_cache_key_changes_with_profile(tiny_profile):

@@ -109,12 +109,23 @@ def test_mean_sd_uses_sample_sd():
     assert out.loc["a", "mean"] == 2.0 and out.loc["a", "sd"] == pytest.approx(1.0) and out.loc["a", "n"] == 3
 
 
+def _claims(*declared):
+    return claims.Claims("t", list(declared), config.get_profile("book"))
+
+
 def test_separated_claim():
-    c = claims.Claims("t", config.get_profile("book"))
-    assert c.separated("a beats b", [0.8, 0.9, 0.85], [0.1, 0.2, 0.15], "clear", "p")
-    assert not c.separated("overlap", [0.8, 0.3], [0.5, 0.1], "clear", "p")  # means apart, seeds overlap
-    assert not c.separated("too close", [0.50, 0.51], [0.48, 0.49], "clear", "p")  # gap below margin
-    assert "± " in c.items[0].ours and "n - 1" not in c.items[0].ours
+    clear = config.get_profile("book").margins["clear"]
+    c = _claims(*(claims.Finding(k, f"statement {k}", "q", "separated", clear, "p")
+                  for k in ("beats", "overlap", "close")))
+    assert c.record("beats", [0.8, 0.9, 0.85], [0.1, 0.2, 0.15])
+    assert not c.record("overlap", [0.8, 0.3], [0.5, 0.1])  # means apart, seeds overlap
+    assert not c.record("close", [0.50, 0.51], [0.48, 0.49])  # gap below margin
+    ours = c.outcomes["beats"].ours
+    assert "± " in ours and "(n=3)" in ours and "n - 1" not in ours
+    assert c.verdicts().splitlines() == ["✔ [finding] statement beats", "✘ [finding] statement overlap",
+                                         "✘ [finding] statement close"]
+    with pytest.raises(claims.ClaimFailed, match="2 claim"):
+        c.assert_all()
 
 
 def test_bench_release_and_feat_size():
@@ -157,12 +168,105 @@ def test_backbone_spec_overrides():
 
 
 def test_reported_claim_never_fails_the_chapter():
-    c = claims.Claims("t", config.get_profile("book"))
-    c.check("binding and true", True, "1", "p")
-    c.report("the paper's maximum", False, "2", "p")
-    c.assert_all()  # the reported one does not raise
-    assert "✘ (reported: not reproduced) the paper's maximum" in c.verdicts()
-    assert list(c.table()["holds"]) == ["✔", "✘ (reported: not reproduced)"]
-    c.check("binding and false", False, "3", "p")
-    with pytest.raises(claims.ClaimFailed, match="1 claim"):
+    c = _claims(claims.Finding("true", "binding and true", "q", "above", 0.0, "p"),
+                claims.Finding("max", "the paper's maximum", "q", "above", 0.0, "p", binding=False,
+                               note="the paper's statement"),
+                claims.Finding("false", "binding and false", "q", "above", 0.0, "p"))
+    assert c.record("true", [1.0, 2.0], 0.5)
+    assert not c.record("max", [0.1, 0.2], 0.5)
+    with pytest.raises(claims.ClaimFailed, match=r"\? false: declared but never measured"):
+        c.assert_all()  # declared, not yet measured
+    assert c.record("false", [0.1], 0.5) is False
+    assert c.verdicts() == "✔ [finding] binding and true\n✘ [finding] binding and false"
+    assert c.verdicts(reported=True) == \
+        "✘ (reported: not reproduced; the paper's statement) [finding] the paper's maximum"
+    assert list(c.table()["verdict"]) == ["✔", "✘ (reported: not reproduced; the paper's statement)", "✘"]
+    counts = c.counts()
+    assert counts.loc["finding", "checked"] == 3 and counts.loc["finding", "binding"] == 2
+    assert counts.loc["finding", "binding, hold"] == 1 and counts.loc["finding", "reported"] == 1
+    assert counts.loc["finding", "reported, reproduced"] == 0
+    assert counts.loc["sanity", "checked"] == 0 and counts.loc["departure", "checked"] == 0
+    with pytest.raises(claims.ClaimFailed, match="1 claim") as err:
+        c.assert_all()  # only the binding one fails
+    assert "binding and false" in str(err.value) and "maximum" not in str(err.value)
+
+
+def test_reported_claim_alone_passes():
+    c = _claims(claims.Finding("true", "binding and true", "q", "at_most", 0.0, "p"),
+                claims.Finding("max", "the paper's maximum", "q", "at_most", 0.0, "p", binding=False))
+    c.record("true", [0.1, 0.2], 0.5)
+    c.record("max", [0.9], 0.5)
+    c.assert_all()
+    assert "the paper's maximum" not in c.verdicts()
+    assert c.verdicts(reported=True) == "✘ (reported: not reproduced) [finding] the paper's maximum"
+
+
+def test_never_recorded_claim_fails_the_chapter():
+    c = _claims(claims.Finding("a", "measured", "q", "above", 0.0, "p"),
+                claims.Finding("b", "forgotten", "q", "above", 0.0, "p", binding=False))
+    c.record("a", [1.0], 0.0)
+    with pytest.raises(claims.ClaimFailed, match="b: declared but never measured"):
         c.assert_all()
+
+
+def test_record_undeclared_or_twice():
+    c = _claims(claims.Finding("a", "s", "q", "above", 0.0, "p"))
+    with pytest.raises(KeyError, match="declares no claim 'nope'"):
+        c.record("nope", [1.0], 0.0)
+    c.record("a", [1.0], 0.0)
+    with pytest.raises(ValueError, match="already recorded"):
+        c.record("a", [1.0], 0.0)
+
+
+def test_duplicate_keys_are_refused():
+    with pytest.raises(ValueError, match="duplicate claim keys"):
+        _claims(claims.Finding("a", "s", "q", "above"), claims.Finding("a", "t", "q", "above"))
+
+
+def test_sanity_and_identity():
+    with pytest.raises(ValueError, match="must use the 'identity' rule"):
+        claims.Finding("s", "flat", "q", "above", kind="sanity")
+    with pytest.raises(ValueError, match="unknown rule"):
+        claims.Finding("s", "flat", "q", "greater")
+    with pytest.raises(ValueError, match="unknown kind"):
+        claims.Finding("s", "flat", "q", "identity", kind="guess")
+    c = _claims(claims.Finding("s", "constant maps", "q", "identity", kind="sanity"),
+                claims.Finding("d", "our departure", "q", "separated", 0.0, kind="departure", note="predicted"))
+    with pytest.raises(ValueError, match="holds=True/False"):
+        c.record("s")
+    assert c.record("s", holds=True, ours="all 128 maps flat")
+    assert c.outcomes["s"].ours == "all 128 maps flat"
+    c.record("d", [0.9, 0.8], [0.1, 0.2], ours="two seeds")
+    assert c.outcomes["d"].ours.endswith("; two seeds")
+    assert c.verdicts().splitlines() == ["✔ [sanity] constant maps", "✔ [departure] our departure"]
+    c.assert_all()
+    decl = c.declarations()
+    assert list(decl["kind"]) == ["sanity", "departure"] and list(decl["claim"]) == ["constant maps", "our departure"]
+
+
+def test_failed_sanity_check_fails_the_chapter():
+    c = _claims(claims.Finding("s", "constant maps", "q", "identity", kind="sanity"))
+    c.record("s", holds=False, ours="3 maps vary")
+    with pytest.raises(claims.ClaimFailed, match=r"\[sanity\] constant maps: ours 3 maps vary"):
+        c.assert_all()
+
+
+def test_mean_sd_text_and_per_seed():
+    df = pd.DataFrame({"mode": ["zeros"] * 3 + ["valid"] * 3 + ["zeros"],
+                       "target": ["H"] * 6 + ["G"],
+                       "seed": [0, 1, 2, 0, 1, 2, 0],
+                       "spc": [0.5, 0.6, 0.7, 0.1, 0.1, 0.1, 0.9],
+                       "mae": [0.2, 0.2, 0.2, 0.3, 0.3, 0.3, 0.0]})
+    text = tables.mean_sd_text(df[df.target == "H"], "mode")
+    assert list(text.columns) == ["mode", "spc", "mae"] and list(text["mode"]) == ["zeros", "valid"]
+    assert text.loc[0, "spc"] == "0.600 ± 0.100 (n=3)"  # sample SD
+    assert text.loc[1, "mae"] == "0.300 ± 0.000 (n=3)"
+    one = tables.mean_sd_text(df, ["mode", "target"], values=("spc",), decimals=2)
+    assert one.set_index(["mode", "target"]).loc[("zeros", "G"), "spc"] == "0.90 (n=1)"
+    np.testing.assert_allclose(tables.per_seed(df, mode="valid"), [0.1, 0.1, 0.1])
+    np.testing.assert_allclose(tables.per_seed(df, mode="zeros", target="H"), [0.5, 0.6, 0.7])
+    # rows of a seed are averaged; list values match any item
+    np.testing.assert_allclose(tables.per_seed(df, mode="zeros"), [0.7, 0.6, 0.7])
+    np.testing.assert_allclose(tables.per_seed(df, "mae", mode=["zeros", "valid"], target="H"), [0.25] * 3)
+    with pytest.raises(KeyError, match="no rows match"):
+        tables.per_seed(df, mode="circular")

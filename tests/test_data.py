@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from poslib import data
+from poslib import config, data
 
 
 def test_train_and_test_photos_are_disjoint():
@@ -109,6 +109,36 @@ def test_synthetic_inputs(size):
     assert float(noise.mean()) < 0.25  # the authors' noise image is dark
     assert float(noise.max() - noise.min()) > 0.01  # not constant
     assert float(noise.min()) >= 0 and float(noise.max()) <= 1
+
+
+def test_readout_sets_shapes_and_keys():
+    train, test = data.readout_sets(0, 5, 3, 16)
+    assert train.shape == (5, 3, 16, 16) and train.dtype == torch.float32
+    assert set(test) == {"natural", "black", "white", "noise"}
+    assert test["natural"].shape == (3, 3, 16, 16)
+    for name in ("black", "white", "noise"):
+        assert test[name].shape == (1, 3, 16, 16), name
+        assert torch.equal(test[name], data.synthetic_inputs(16)[name])
+    assert 0 <= float(train.min()) and float(train.max()) <= 1
+
+
+def test_readout_sets_come_from_the_seeds_streams():
+    train, test = data.readout_sets(3, 4, 2, 16)
+    assert torch.equal(train, data.natural_crops("train", 4, 16, seed=config.stream(3, 0)))
+    assert torch.equal(test["natural"], data.natural_crops("test", 2, 16, seed=config.stream(3, 1)))
+    # seed 0's streams are the old fixed seeds 0 (train) and 1 (test)
+    train0, test0 = data.readout_sets(0, 4, 2, 16)
+    assert torch.equal(train0, data.natural_crops("train", 4, 16, seed=0))
+    assert torch.equal(test0["natural"], data.natural_crops("test", 2, 16, seed=1))
+
+
+def test_readout_sets_differ_between_seeds_and_repeat_within_one():
+    a_train, a_test = data.readout_sets(1, 4, 3, 16)
+    b_train, b_test = data.readout_sets(1, 4, 3, 16)
+    c_train, c_test = data.readout_sets(2, 4, 3, 16)
+    assert torch.equal(a_train, b_train) and torch.equal(a_test["natural"], b_test["natural"])
+    assert not torch.equal(a_train, c_train) and not torch.equal(a_test["natural"], c_test["natural"])
+    assert torch.equal(a_test["noise"], c_test["noise"])  # the featureless inputs do not depend on the seed
 
 
 def test_shapes_deterministic_and_balanced():

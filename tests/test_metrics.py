@@ -139,3 +139,74 @@ def test_foreground_iou_ignores_the_class():
     assert np.isnan(metrics.foreground_iou(np.zeros((3, 3)), np.zeros((3, 3))))  # nothing anywhere: undefined
     with pytest.raises(ValueError, match="differ in shape"):
         metrics.foreground_iou(torch.zeros(2, 2), torch.zeros(3, 3))
+
+
+# ----------------------------------------------------------------------------- flat maps
+
+
+def test_flat_tolerance_scales_with_magnitude_and_eps():
+    assert metrics.flat_tolerance(1.0) == metrics.FLAT_ULPS * metrics.FLOAT32_EPS
+    assert metrics.flat_tolerance(0.0) == 0.0
+    assert metrics.flat_tolerance(4.0) == 4 * metrics.flat_tolerance(1.0)
+    bf16 = float(torch.finfo(torch.bfloat16).eps)
+    assert metrics.flat_tolerance(1.0, bf16) == metrics.FLAT_ULPS * bf16
+    assert metrics.FLOAT32_EPS == 2.0**-23
+
+
+def test_all_zero_map_is_flat():
+    assert metrics.is_flat(np.zeros((8, 8)))
+    assert metrics.is_flat(torch.zeros(8, 8))
+    assert metrics.is_flat(torch.full((8, 8), 0.5))
+
+
+def test_rounding_wiggle_is_flat_in_fp32_but_a_real_signal_is_not():
+    wiggle = np.tile(np.linspace(0, 1, 8), (8, 1))
+    assert metrics.is_flat(0.5 + 1e-7 * wiggle)
+    assert metrics.is_flat(torch.tensor(0.5 + 1e-7 * wiggle, dtype=torch.float32))
+    assert not metrics.is_flat(0.5 + 0.005 * wiggle)  # 1% of 0.5
+    assert not metrics.is_flat(wiggle)
+    # the tolerance is relative: the same wiggle on a map a million times larger is flat
+    assert metrics.is_flat(5e5 + 0.1 * wiggle)
+
+
+def test_bf16_eps_tolerates_a_coarser_wiggle():
+    bf16 = float(torch.finfo(torch.bfloat16).eps)
+    wiggle = 0.5 + 0.5e-3 * np.tile(np.linspace(0, 1, 8), (8, 1))  # 1e-3 of 0.5
+    assert not metrics.is_flat(wiggle)
+    assert metrics.is_flat(wiggle, bf16)
+    # bfloat16 keeps 8 bits: its tolerance is FLAT_ULPS units of 2**-7 of the map's magnitude
+    assert metrics.flat_tolerance(1.0, bf16) == metrics.FLAT_ULPS * 2.0**-7
+    assert not metrics.is_flat(0.5 + 0.25 * np.eye(8), bf16)
+
+
+def test_spc_of_a_map_with_a_rounding_wiggle_is_zero():
+    target = targets.make("H", 16)
+    pred = torch.full((16, 16), 0.5) + 1e-7 * target  # perfectly correlated, but flat in float32
+    assert metrics.spc(pred, target) == 0.0
+    assert metrics.spc_per_image(torch.stack([pred, target]), target).tolist() == [0.0, pytest.approx(1.0)]
+
+
+# ----------------------------------------------------------------------------- ring means
+
+
+def test_ring_means_5x5():
+    a = np.arange(25, dtype=float).reshape(5, 5)
+    rings = metrics.ring_means(a)
+    inner = [6, 7, 8, 11, 13, 16, 17, 18]
+    outer = [v for v in range(25) if v not in inner and v != 12]
+    np.testing.assert_allclose(rings, [np.mean(outer), np.mean(inner), 12.0])
+    np.testing.assert_allclose(metrics.ring_means(torch.from_numpy(a)), rings)
+
+
+def test_ring_means_3x3():
+    a = np.ones((3, 3))
+    a[1, 1] = 10.0
+    np.testing.assert_allclose(metrics.ring_means(a), [1.0, 10.0])
+    np.testing.assert_allclose(metrics.ring_means(np.full((1, 1), 3.0)), [3.0])
+    np.testing.assert_allclose(metrics.ring_means(np.arange(4.0).reshape(2, 2)), [1.5])
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (4,), (2, 2, 2)])
+def test_ring_means_needs_a_square(shape):
+    with pytest.raises(ValueError, match="square"):
+        metrics.ring_means(np.zeros(shape))
