@@ -12,7 +12,7 @@ Three environment variables steer every chapter, and they are read here and nowh
   chapter: network training, readout initialisation and batch order, and the sampling of training and
   test data (through :func:`stream`). Unset, the profile's seeds apply.
 * ``POSLIB_PRECISION`` picks the numeric path of every network's forward pass: ``fp32`` (the default)
-  or ``bf16`` (bfloat16 autocast; fast on GPUs and CPUs with bf16 units, slow but exact elsewhere).
+  or ``bf16`` (bfloat16 autocast; fast on GPUs and CPUs with bf16 units, several times slower elsewhere).
 """
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numbers
 
+import numpy as np
 import pandas as pd
 
 
@@ -66,11 +67,9 @@ def _mean_sd(v: pd.Series, decimals: int) -> str:
     return f"{v.mean():.{decimals}f} ± {v.std(ddof=1):.{decimals}f} (n={n})"
 
 
-def per_seed(frame: pd.DataFrame, value: str = "spc", **where) -> "np.ndarray":
+def per_seed(frame: pd.DataFrame, value: str = "spc", **where) -> np.ndarray:
     """One number per seed, in seed order: the mean of ``value`` over the rows of ``frame`` that match
     ``where`` (column = value; a list or tuple value matches any of its items)."""
-    import numpy as np
-
     rows = frame
     for col, want in where.items():
         rows = rows[rows[col].isin(want)] if isinstance(want, (list, tuple)) else rows[rows[col] == want]
