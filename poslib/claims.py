@@ -86,12 +86,12 @@ def _seeds(v) -> np.ndarray:
     return a
 
 
-def mean_sd(v) -> str:
+def mean_sd(v, decimals: int = 3) -> str:
     """``mean ± SD (n)`` of per-seed values (sample SD, n - 1); just the value when n = 1."""
     a = _seeds(v)
     if len(a) == 1:
-        return f"{a[0]:.3f} (n=1)"
-    return f"{a.mean():.3f} ± {a.std(ddof=1):.3f} (n={len(a)})"
+        return f"{a[0]:.{decimals}f} (n=1)"
+    return f"{a.mean():.{decimals}f} ± {a.std(ddof=1):.{decimals}f} (n={len(a)})"
 
 
 def judge(rule: str, a, b=None, margin: float = 0.0) -> tuple[bool, str]:

@@ -44,9 +44,8 @@ def _flat_mask(feats: torch.Tensor, eps: float) -> torch.Tensor:
 def flat_share(backbone: nn.Module, images: torch.Tensor, feat_size: int) -> float:
     """The share of ``backbone``'s multi-level feature maps of ``images`` that are constant up to the numeric
     path's rounding (before :func:`extract` snaps them): 1.0 when no map carries any spatial signal."""
-    dev = config.device()
-    with torch.no_grad(), config.autocast():
-        f = multilevel(backbone, images.to(dev), feat_size)
+    with config.autocast():
+        f = multilevel(backbone, images.to(config.device()), feat_size)
     return float(_flat_mask(f.float().cpu(), config.eps()).float().mean())
 
 

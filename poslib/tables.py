@@ -8,6 +8,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from . import claims
+
 
 def beside(ours: pd.DataFrame, paper: pd.DataFrame, index: Sequence[str], columns: Sequence[str] | str,
            values: Sequence[str] = ("spc", "mae"), decimals: int = 3) -> pd.DataFrame:
@@ -56,15 +58,11 @@ def mean_sd_text(frame: pd.DataFrame, by: Sequence[str] | str, values: Sequence[
     a tidy table with the ``by`` columns and one text column per value."""
     by = [by] if isinstance(by, str) else list(by)
     g = frame.groupby(by, sort=False)
-    out = g[list(values)].agg(lambda v: _mean_sd(v, decimals)).reset_index()
-    return out
+    return g[list(values)].agg(lambda v: _mean_sd(v.dropna(), decimals)).reset_index()
 
 
 def _mean_sd(v: pd.Series, decimals: int) -> str:
-    n = int(v.count())
-    if n < 2:
-        return f"{v.mean():.{decimals}f} (n={n})"
-    return f"{v.mean():.{decimals}f} ± {v.std(ddof=1):.{decimals}f} (n={n})"
+    return claims.mean_sd(v, decimals) if len(v) else "nan (n=0)"
 
 
 def per_seed(frame: pd.DataFrame, value: str = "spc", **where) -> np.ndarray:
