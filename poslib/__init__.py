@@ -5,16 +5,18 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``config``   profiles (``POSLIB_PROFILE``), seeds (``POSLIB_SEEDS``), numeric path (``POSLIB_PRECISION``),
   device, seeding, cache folder
 * ``targets``  the five position maps H, V, G, HS, VS
-* ``metrics``  Spearman correlation (SPC) and MAE
+* ``metrics``  Spearman correlation (SPC), MAE, distance to the border, per-cell accuracy, IoU
 * ``padding``  convolutions with every border behaviour, and converting a model between them
 * ``models``   VGG- and ResNet-style backbones; the paper's ImageNet ones
 * ``data``     shipped photos, synthetic inputs, the offline shapes task
 * ``grids``    class-labelled patches and the k x k grid canvases of the border tasks
-* ``train``    training loops and the cached, trained backbones
+* ``train``    training loops, the one way a trained network is made and cached, and the backbones
+* ``infer``    batched inference over a whole data set
 * ``features`` multi-level features, resized and concatenated
 * ``readout``  the position-encoding readout (PosENet's PEM)
 * ``posenet``  readout experiments: features in, SPC/MAE out
-* ``border``   the border tasks' networks, runs and per-cell / per-ring scores
+* ``border_tasks`` the border tasks' networks, data sets, cached runs and ring weights
+* ``border_runs`` which border-task networks a profile trains, and their scores as tidy tables
 * ``claims``   findings declared before they are measured, then checked in code
 * ``findings`` each chapter's declared findings, sanity checks and departures
 * ``chapter``  the first and last call of every chapter
@@ -25,8 +27,8 @@ Small modules, one job each (the chapter that introduces each is named in its do
 """
 __version__ = "0.1.0"
 
-from . import (border, cache, chapter, claims, config, data, features, findings, grids, metrics,  # noqa: E402
-               models, padding, paper, plots, posenet, readout, tables, targets, train)
+from . import (border_runs, border_tasks, cache, chapter, claims, config, data, features, findings, grids, infer,  # noqa: E402
+               metrics, models, padding, paper, plots, posenet, readout, tables, targets, train)
 
-__all__ = ["border", "cache", "chapter", "claims", "config", "findings", "data", "features", "grids", "metrics", "models", "padding",
+__all__ = ["border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "features", "grids", "infer", "metrics", "models", "padding",
            "paper", "plots", "posenet", "readout", "tables", "targets", "train", "__version__"]

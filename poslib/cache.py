@@ -6,41 +6,77 @@ cached network is never stale; ask for the same thing twice, from any chapter, a
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import torch
 
 from . import config
 
-_CODE_MODULES = ("data", "models", "padding", "train")
+PACKAGE = __name__.rsplit(".", 1)[0]
 
 
-def code_fingerprint(modules: Iterable[str] = _CODE_MODULES) -> str:
-    """A short hash of the source of the ``poslib`` modules that a cached result depends on (Chapter 1)."""
+def _imports(path: Path) -> list[str]:
+    """Names a source file imports from the package: ``x`` of ``from . import x`` and of ``from .x import y``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found += [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
+    return found
+
+
+@lru_cache(maxsize=None)
+def dependencies(module: str) -> tuple[str, ...]:
+    """``module`` and every ``poslib`` module it imports, directly or through others, sorted (names without
+    the package prefix, e.g. ``("cache", "config", "data", "models", "padding", "train")`` for ``train``)."""
+    here = Path(__file__).parent
+    name = module.rsplit(".", 1)[-1] if module.startswith(PACKAGE + ".") else module
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        path = here / f"{m}.py"
+        if not path.is_file():
+            if m == name:
+                raise ValueError(f"{module!r} is not a module of {PACKAGE}; name the module whose code builds the "
+                                 "cached result, e.g. 'train'")
+            continue  # a name from the package itself (__version__) or a subpackage: not code that trains
+        seen.add(m)
+        todo += [d for d in _imports(path) if d not in seen]
+    return tuple(sorted(seen))
+
+
+def fingerprint(module: str) -> str:
+    """A short hash of the source of ``module`` and of every ``poslib`` module it imports (see
+    :func:`dependencies`): a cached result built by that code is stale as soon as any of it changes."""
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for m in modules:
+    for m in dependencies(module):
+        h.update(m.encode())
         h.update((here / f"{m}.py").read_bytes())
     return h.hexdigest()[:12]
 
 
-def key(kind: str, spec: dict, modules: Iterable[str] = _CODE_MODULES) -> str:
+def key(kind: str, spec: dict, module: str) -> str:
     """The cache key of a ``kind`` of result built from ``spec`` (a JSON-serialisable dict) by the code of
-    ``modules`` (default: the backbone modules) (Chapter 1; Chapter 3 names its own modules)."""
-    blob = json.dumps({"kind": kind, "spec": spec, "code": code_fingerprint(modules)}, sort_keys=True, default=str)
+    ``module`` and everything it imports."""
+    blob = json.dumps({"kind": kind, "spec": spec, "code": fingerprint(module)}, sort_keys=True, default=str)
     return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
-def load_or_make(kind: str, spec: dict, make: Callable[[], Any],
-                 modules: Iterable[str] = _CODE_MODULES) -> tuple[Any, bool]:
-    """Load the cached result for (kind, spec), or ``make()`` it and store it; returns (result, was_cached).
+def load_or_make(kind: str, spec: dict, make: Callable[[], Any], module: str) -> tuple[Any, bool]:
+    """Load the cached result for (kind, spec) built by ``module``'s code, or ``make()`` it and store it;
+    returns (result, was_cached).
 
     Results are whatever ``torch.save`` can store (state dicts, tensors, dicts of numbers).
     """
-    path = config.cache_dir() / f"{key(kind, spec, modules)}.pt"
+    path = config.cache_dir() / f"{key(kind, spec, module)}.pt"
     if path.exists():
         try:
             return torch.load(path, map_location="cpu", weights_only=False), True

@@ -72,15 +72,6 @@ class Profile:
     probe_train: int = 256
     probe_test: int = 64
     probe_epochs: int = 8
-    # Chapter 3's border tasks: patch side (a grid cell), canvases per network, epochs
-    grid_patch: int = 16
-    grid_pretrain: int = 5000
-    grid_pretrain_epochs: int = 8
-    grid_train: dict = field(default_factory=lambda: {"where": 1200, "what_where": 4000, "segment": 2000})
-    grid_epochs: dict = field(default_factory=lambda: {"where": 3, "what_where": 3, "segment": 4})
-    grid_test: int = 500
-    grid_batch: int = 64
-    grid_lr: float = 3e-3
     seeds: tuple = (0, 1, 2)
     # False: an experiment runs only the rows of its tables that the chapter's claims read (smoke)
     full_tables: bool = True
@@ -107,9 +98,7 @@ _PROFILES = {
         scratch_epochs=1,
         probe_train=128,
         probe_test=64,
-        # one seed: smoke checks each claim's direction on the first seed; the book gives the seed spread.
-        # Chapter 3's tasks stay near chance at smaller budgets (its patch classifier too), so its grid
-        # sizes are the book's: smoke trains the book's first-seed networks, which a book build then reuses
+        # one seed: smoke checks each claim's direction on the first seed; the book gives the seed spread
         seeds=(0,),
         full_tables=False,
         margins={"clear": 0.02, "large": 0.1},
@@ -134,14 +123,6 @@ _PROFILES = {
         probe_train=2000,
         probe_test=500,
         probe_epochs=15,
-        grid_patch=32,
-        grid_pretrain=50000,
-        grid_pretrain_epochs=20,
-        grid_train={"where": 20000, "what_where": 20000, "segment": 20000},
-        grid_epochs={"where": 20, "what_where": 20, "segment": 20},
-        grid_test=5000,
-        grid_batch=48,
-        grid_lr=1e-3,
         seeds=(0, 1, 2, 3, 4),
         margins={"clear": 0.05, "large": 0.3},
         offline=False,

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import config, metrics
+from . import config, infer, metrics
 
 
 def multilevel(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: int,
@@ -64,17 +64,10 @@ def flatten_constant(feats: torch.Tensor, eps: float) -> torch.Tensor:
     return feats
 
 
-@torch.no_grad()
 def extract(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: int,
             stages: Optional[Sequence[int]] = None, batch: int = 128) -> torch.Tensor:
     """:func:`multilevel` over a whole image set, in batches, on the numeric path of :func:`config.autocast`;
     maps constant up to that path's rounding are made exactly constant (:func:`flatten_constant`).
     Returns a float32 CPU tensor (N, C, s, s)."""
-    dev = config.device()
-    out = []
-    for s in range(0, len(images), batch):
-        x = images[s: s + batch].to(dev).contiguous(memory_format=torch.channels_last)
-        with config.autocast():
-            f = multilevel(backbone, x, feat_size, stages)
-        out.append(f.float().contiguous().cpu())
-    return flatten_constant(torch.cat(out), config.eps())
+    feats = infer.batched(lambda x: multilevel(backbone, x, feat_size, stages), images, batch)
+    return flatten_constant(feats, config.eps())

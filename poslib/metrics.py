@@ -132,3 +132,26 @@ def foreground_iou(pred: ArrayLike, mask: ArrayLike) -> float:
     p, m = p != 0, m != 0
     union = int((p | m).sum())
     return float(int((p & m).sum()) / union) if union else float("nan")
+
+
+def cell_accuracy(pred: ArrayLike, cells: ArrayLike, k: int) -> np.ndarray:
+    """Accuracy per true cell of a k x k grid, as a (k, k) array: predicted vs true cell indices (row-major)."""
+    pred, cells = torch.as_tensor(pred).flatten().long(), torch.as_tensor(cells).flatten().long()
+    if pred.shape != cells.shape:
+        raise ValueError(f"need one prediction per sample: {tuple(pred.shape)} vs {tuple(cells.shape)}")
+    hits = torch.zeros(k * k).index_add_(0, cells, (pred == cells).float())
+    count = torch.bincount(cells, minlength=k * k).float()
+    return (hits / count.clamp(min=1)).view(k, k).numpy()
+
+
+def miou(pred: ArrayLike, mask: ArrayLike) -> float:
+    """Mean intersection over union of class maps, over the classes present in the truth or the prediction."""
+    pred, mask = torch.as_tensor(pred).flatten().long(), torch.as_tensor(mask).flatten().long()
+    if pred.shape != mask.shape:
+        raise ValueError(f"prediction and mask differ in size: {tuple(pred.shape)} vs {tuple(mask.shape)}")
+    n = int(max(pred.max(), mask.max())) + 1 if len(pred) else 1
+    conf = torch.bincount(mask * n + pred, minlength=n ** 2).view(n, n).double()
+    inter = conf.diag()
+    union = conf.sum(0) + conf.sum(1) - inter
+    present = union > 0
+    return float((inter[present] / union[present]).mean()) if present.any() else float("nan")

@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import config
+from . import config, infer
 
 
 class Readout(nn.Module):
@@ -82,9 +82,7 @@ def fit(feats: torch.Tensor, maps: torch.Tensor, depth: int = 1, kernel: int = 3
     return model.eval()
 
 
-@torch.no_grad()
 def predict(model: Readout, feats: torch.Tensor, size: int, batch: int = 128) -> torch.Tensor:
-    """Predicted maps (N, T, size, size) in [0, 1] for features (N, C, h, w) (Chapter 1)."""
-    dev = config.device()
-    model.eval().to(dev)
-    return torch.cat([model(feats[s: s + batch].to(dev), size).cpu() for s in range(0, len(feats), batch)])
+    """Predicted maps (N, T, size, size) in [0, 1] for features (N, C, h, w), in float32."""
+    model.eval().to(config.device())
+    return infer.batched(lambda f: model(f, size), feats, batch, channels_last=False, numeric_path=False)

@@ -7,16 +7,18 @@ the content-keyed cache, so every later request, from any chapter, loads it.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import cache, config, data, models, padding
+from . import cache, config, data, infer, models, padding
 
 #: Blocks (ResNet) or convolutions (VGG) per stage of the default backbones.
 DEPTHS = {"vgg": (2, 2, 2, 2), "resnet": (1, 1, 2, 2)}
@@ -56,62 +58,103 @@ def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     return losses
 
 
-@torch.no_grad()
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 256) -> float:
-    """Classification accuracy of ``model`` on (images, labels) (Chapter 1, 2)."""
-    dev = config.device()
-    model.to(dev).eval()
-    hits = 0
-    for s in range(0, len(images), batch):
-        x = images[s: s + batch].to(dev).contiguous(memory_format=torch.channels_last)
-        with config.autocast():
-            hits += int((model(x).argmax(1).cpu() == labels[s: s + batch]).sum())
-    return hits / len(images)
+    """Classification accuracy of ``model`` on (images, labels)."""
+    model.to(config.device()).eval()
+    return int((infer.batched(lambda x: model(x).argmax(1), images, batch) == labels).sum()) / len(images)
+
+
+def state_dict(net: nn.Module) -> dict:
+    """``net``'s parameters and buffers as CPU tensors, ready to store."""
+    return {k: v.detach().cpu() for k, v in net.state_dict().items()}
+
+
+def cached_network(kind: str, spec, build: Callable[[], nn.Module], fit: Callable[[nn.Module], Optional[dict]], seed: int,
+            module: str = __name__) -> nn.Module:
+    """The one way a trained network is made: ``build()`` a fresh network (seeded with ``seed``), train it with
+    ``fit(net)`` and keep it in the content-keyed cache under ``kind``; every later request loads it.
+
+    ``spec`` (a dataclass or a JSON-able dict) is everything that determines the network; the key also covers
+    the source of ``module`` and of every ``poslib`` module it imports (:func:`cache.fingerprint`). ``fit``
+    returns an optional dict: its ``info`` entry is kept as the network's description, any other entry (test
+    predictions, say) is stored beside the weights. Returns the network frozen (:func:`freeze`), with
+    ``net.info`` (``fit``'s info, ``train_seconds``, ``cached``, ``key``, ``spec`` as a dict) and
+    ``net.results`` (the other entries).
+    """
+    spec = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else dict(spec)
+
+    def make() -> dict:
+        config.seed_everything(seed)
+        net = build()
+        t0 = time.perf_counter()
+        out = dict(fit(net) or {})
+        info = dict(out.pop("info", {}))
+        info.setdefault("train_seconds", time.perf_counter() - t0)
+        return {"state": state_dict(net), "info": info, **out}
+
+    stored, was_cached = cache.load_or_make(kind, spec, make, module)
+    net = build()
+    net.load_state_dict(stored["state"])
+    net.info = dict(stored["info"], cached=was_cached, key=cache.key(kind, spec, module), spec=spec)
+    net.results = {k: v for k, v in stored.items() if k not in ("state", "info")}
+    return freeze(net)
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """Everything that determines an offline backbone: architecture, padding, data and training budget, seed,
+    numeric path, and the cache key of the backbone it is fine-tuned from (``start``; None: random weights)."""
+
+    arch: str
+    mode: str
+    seed: int
+    trained: bool
+    widths: tuple
+    depth: tuple
+    image_size: int
+    images: int
+    epochs: int
+    batch: int
+    lr: float
+    test_images: int
+    precision: str
+    pad_width: Optional[int] = None
+    pad_first_only: bool = False
+    start: Optional[str] = None
 
 
 def backbone_spec(arch: str, mode: str, seed: int, profile: config.Profile, trained: bool = True,
                   images: Optional[int] = None, epochs: Optional[int] = None, pad_width: Optional[int] = None,
                   pad_first_only: bool = False, start: Optional[str] = None,
-                  test_images: Optional[int] = None) -> dict:
-    """Everything that determines a cached offline backbone (Chapter 1, 2).
-
-    ``start`` is the cache key of the backbone whose weights training starts from (fine-tuning), or None
-    for a random start.
-    """
-    spec = {
-        "arch": arch, "mode": mode, "seed": seed, "trained": trained,
-        "widths": WIDTHS, "depth": DEPTHS[arch], "image_size": profile.image_size,
-        "images": profile.backbone_images if images is None else images,
-        "epochs": profile.backbone_epochs if epochs is None else epochs,
-        "batch": profile.backbone_batch, "lr": 3e-3,
-        "test_images": profile.backbone_test if test_images is None else test_images,
-        "precision": config.precision(),
-    }
-    if pad_width is not None:
-        spec.update(pad_width=pad_width, pad_first_only=pad_first_only)
-    if start is not None:
-        spec.update(start=start, lr=FINETUNE_LR)
-    return spec
+                  test_images: Optional[int] = None) -> BackboneSpec:
+    """The :class:`BackboneSpec` of a backbone in ``profile``; ``images``, ``epochs`` and ``test_images``
+    override the profile's budget, ``start`` is the cache key of the backbone training starts from."""
+    return BackboneSpec(
+        arch=arch, mode=mode, seed=seed, trained=trained, widths=WIDTHS, depth=DEPTHS[arch],
+        image_size=profile.image_size, images=profile.backbone_images if images is None else images,
+        epochs=profile.backbone_epochs if epochs is None else epochs, batch=profile.backbone_batch,
+        lr=3e-3 if start is None else FINETUNE_LR,
+        test_images=profile.backbone_test if test_images is None else test_images, precision=config.precision(),
+        pad_width=pad_width, pad_first_only=pad_first_only if pad_width is not None else False, start=start)
 
 
 def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Optional[config.Profile] = None,
              trained: bool = True, images: Optional[int] = None, epochs: Optional[int] = None,
              pad_width: Optional[int] = None, pad_first_only: bool = False,
              finetune: bool = False, test_images: Optional[int] = None) -> nn.Module:
-    """A frozen backbone, ready for reading features (Chapter 1 onwards).
+    """A frozen backbone, ready for reading features.
 
     In the offline profiles (``smoke``, ``book``) it is a ``poslib`` VGG- or ResNet-style network with
     padding ``mode``, trained on the shapes task (or left at its random initialisation when
-    ``trained=False``) and cached. In the ``paper`` profile it is torchvision's ImageNet VGG16 or
-    ResNet-152, with its convolutions switched to ``mode``. The returned model carries an ``info``
-    dict: test accuracy on the shapes task (None for a random network), training time, cache key,
+    ``trained=False``) through :func:`cached_network`, so it is made once and then loaded. In the ``paper`` profile
+    it is torchvision's ImageNet VGG16 or ResNet-152, with its convolutions switched to ``mode``. The model's
+    ``info`` dict holds its shape-task test accuracy (None for a random network), training time, cache key,
     whether it came from the cache.
-    ``images`` and ``epochs`` override the profile's training budget (Chapter 2's many small backbones);
-    ``pad_width`` pads that many pixels in every 3x3 convolution, or only in the first, all others
-    valid (``pad_first_only``). ``finetune=True`` starts training from the profile's own zero-padded
-    backbone of the same architecture (the first seed of the run) instead of a random start, with a lower learning rate
-    (Chapter 2: many padding modes at a fraction of the cost of training each from scratch).
-    ``test_images`` overrides how many held-out shape images measure its accuracy.
+    ``images`` and ``epochs`` override the profile's training budget; ``pad_width`` pads that many pixels in
+    every 3x3 convolution, or only in the first, all others valid (``pad_first_only``). ``finetune=True``
+    starts training from the profile's own zero-padded backbone of the same architecture (the run's first
+    seed) instead of a random start, with a lower learning rate. ``test_images`` overrides how many held-out
+    shape images measure its accuracy.
     """
     profile = profile or config.get_profile()
     if arch not in models.ARCHS:
@@ -125,14 +168,13 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
         net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}
         return freeze(net)
 
-    start = None
+    base = None
     if finetune:
         if not trained:
             raise ValueError("finetune=True needs trained=True: a random backbone has nothing to fine-tune")
         base = backbone(arch, "zeros", profile.seeds[0], profile)
-        start = base.info["key"]
-    spec = backbone_spec(arch, mode, seed, profile, trained, images, epochs, pad_width, pad_first_only, start,
-                         test_images)
+    spec = backbone_spec(arch, mode, seed, profile, trained, images, epochs, pad_width, pad_first_only,
+                         None if base is None else base.info["key"], test_images)
 
     def build() -> nn.Module:
         net = models.build(arch, mode, WIDTHS, DEPTHS[arch])
@@ -142,30 +184,24 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
             padding.set_width(net, pad_width, pad_first_only)
         return net
 
-    def make() -> dict:
-        config.seed_everything(seed)
-        net = build()
-        if start is not None:
-            net.load_state_dict({k: v.cpu() for k, v in base.state_dict().items()})
+    def fit(net: nn.Module) -> dict:
+        info = {"train_seconds": 0.0, "epochs": 0, "start": spec.start}
+        if base is not None:
+            net.load_state_dict(state_dict(base))
             for p in net.parameters():
                 p.requires_grad_(True)
-        info = {"train_seconds": 0.0, "epochs": 0, "start": start}
         if trained:
-            x, y = _shapes_train_set(spec["images"], profile.image_size, seed)
+            x, y = _shapes_train_set(spec.images, profile.image_size, seed)
             t0 = time.perf_counter()
-            losses = fit_classifier(net, x, y, spec["epochs"], profile.backbone_batch, spec["lr"], seed,
+            losses = fit_classifier(net, x, y, spec.epochs, profile.backbone_batch, spec.lr, seed,
                                     desc=f"{arch}/{mode}")
-            info.update(train_seconds=time.perf_counter() - t0, epochs=spec["epochs"], losses=losses)
+            info.update(train_seconds=time.perf_counter() - t0, epochs=spec.epochs, losses=losses)
         # a random network's accuracy is chance by construction: not worth the time of measuring it
-        info["test_accuracy"] = (accuracy(net, *_shapes_test_set(spec["test_images"], profile.image_size, seed))
+        info["test_accuracy"] = (accuracy(net, *_shapes_test_set(spec.test_images, profile.image_size, seed))
                                  if trained else None)
-        return {"state": {k: v.cpu() for k, v in net.state_dict().items()}, "info": info}
+        return {"info": info}
 
-    stored, was_cached = cache.load_or_make("backbone", spec, make)
-    net = build()
-    net.load_state_dict(stored["state"])
-    net.info = dict(stored["info"], cached=was_cached, key=cache.key("backbone", spec), spec=spec)
-    return freeze(net)
+    return cached_network("backbone", spec, build, fit, seed)
 
 
 def describe(name: str, net: nn.Module) -> dict:

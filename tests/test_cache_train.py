@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 
 import pytest
@@ -13,29 +14,35 @@ from poslib import cache, config, models, padding, train
 # ----------------------------------------------------------------------------- cache
 
 
-def test_code_fingerprint_is_short_stable_hash():
-    fp = cache.code_fingerprint()
+def test_fingerprint_is_a_short_stable_hash_of_the_import_closure():
+    fp = cache.fingerprint("train")
     assert re.fullmatch(r"[0-9a-f]{12}", fp)
-    assert cache.code_fingerprint() == fp
-    assert cache.code_fingerprint(["data"]) != fp
-    assert cache.code_fingerprint(["data", "models", "padding", "train"]) == fp
+    assert cache.fingerprint("train") == fp == cache.fingerprint("poslib.train")
+    assert cache.dependencies("train") == ("cache", "config", "data", "infer", "models", "padding", "train")
+    assert cache.dependencies("models") == ("models", "padding")
+    assert cache.fingerprint("models") != fp
+
+
+def test_fingerprint_of_an_unknown_module_is_explained():
+    with pytest.raises(ValueError, match="not a module of poslib"):
+        cache.fingerprint("trian")
 
 
 def test_key_depends_on_kind_and_spec_not_on_order():
     spec = {"arch": "vgg", "seed": 0, "widths": (16, 32)}
-    k = cache.key("backbone", spec)
+    k = cache.key("backbone", spec, "train")
     assert re.fullmatch(r"backbone-[0-9a-f]{16}", k)
-    assert cache.key("backbone", dict(reversed(list(spec.items())))) == k
-    assert cache.key("backbone", dict(spec, seed=1)) != k
-    assert cache.key("readout", spec).startswith("readout-")
-    assert cache.key("readout", spec)[len("readout-"):] != k[len("backbone-"):]
+    assert cache.key("backbone", dict(reversed(list(spec.items()))), "train") == k
+    assert cache.key("backbone", dict(spec, seed=1), "train") != k
+    assert cache.key("readout", spec, "train").startswith("readout-")
+    assert cache.key("readout", spec, "train")[len("readout-"):] != k[len("backbone-"):]
 
 
 def test_key_changes_with_code(monkeypatch):
     spec = {"a": 1}
-    before = cache.key("x", spec)
-    monkeypatch.setattr(cache, "code_fingerprint", lambda modules=(): "000000000000")
-    assert cache.key("x", spec) != before
+    before = cache.key("x", spec, "train")
+    monkeypatch.setattr(cache, "fingerprint", lambda module: "000000000000")
+    assert cache.key("x", spec, "train") != before
 
 
 def test_load_or_make_makes_once_then_loads(monkeypatch, tmp_path):
@@ -46,24 +53,54 @@ def test_load_or_make_makes_once_then_loads(monkeypatch, tmp_path):
         calls.append(1)
         return {"w": torch.arange(3.0), "n": 7}
 
-    first, cached = cache.load_or_make("thing", {"v": 1}, make)
+    first, cached = cache.load_or_make("thing", {"v": 1}, make, "train")
     assert cached is False and len(calls) == 1
-    assert (tmp_path / f"{cache.key('thing', {'v': 1})}.pt").is_file()
+    assert (tmp_path / f"{cache.key('thing', {'v': 1}, 'train')}.pt").is_file()
     assert not list(tmp_path.glob("*.tmp"))
-    second, cached = cache.load_or_make("thing", {"v": 1}, make)
+    second, cached = cache.load_or_make("thing", {"v": 1}, make, "train")
     assert cached is True and len(calls) == 1
     assert torch.equal(second["w"], first["w"]) and second["n"] == 7
-    _, cached = cache.load_or_make("thing", {"v": 2}, make)
+    _, cached = cache.load_or_make("thing", {"v": 2}, make, "train")
     assert cached is False and len(calls) == 2
 
 
 def test_load_or_make_remakes_a_truncated_entry(monkeypatch, tmp_path):
     monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
-    path = tmp_path / f"{cache.key('thing', {})}.pt"
+    path = tmp_path / f"{cache.key('thing', {}, 'train')}.pt"
     path.write_bytes(b"\x80\x02 not a torch file")
-    result, cached = cache.load_or_make("thing", {}, lambda: [1, 2])
+    result, cached = cache.load_or_make("thing", {}, lambda: [1, 2], "train")
     assert cached is False and result == [1, 2]
-    assert cache.load_or_make("thing", {}, lambda: pytest.fail("should load"))[0] == [1, 2]
+    assert cache.load_or_make("thing", {}, lambda: pytest.fail("should load"), "train")[0] == [1, 2]
+
+
+def _key(spec: train.BackboneSpec) -> str:
+    return cache.key("backbone", dataclasses.asdict(spec), "poslib.train")
+
+
+# ----------------------------------------------------------------------------- the one primitive
+
+
+def test_cached_network_trains_once_then_loads_frozen(monkeypatch, tmp_path, restore_determinism):
+    monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
+    fits = []
+
+    def fit(net):
+        fits.append(1)
+        with torch.no_grad():
+            net.weight.add_(1.0)
+        return {"info": {"note": "trained"}, "pred": torch.arange(3)}
+
+    first = train.cached_network("thing", {"a": 1}, lambda: nn.Linear(2, 2), fit, seed=5)
+    again = train.cached_network("thing", {"a": 1}, lambda: nn.Linear(2, 2), fit, seed=5)
+    assert len(fits) == 1 and first.info["cached"] is False and again.info["cached"] is True
+    assert torch.equal(first.weight, again.weight) and torch.equal(again.results["pred"], torch.arange(3))
+    assert again.info["note"] == "trained" and again.info["spec"] == {"a": 1} and again.info["train_seconds"] >= 0
+    assert again.info["key"] == cache.key("thing", {"a": 1}, "poslib.train")
+    assert not again.training and not any(p.requires_grad for p in again.parameters())
+    # seeded before it is built: the same seed gives the same initial weights
+    torch.manual_seed(123)
+    other = train.cached_network("thing", {"a": 2}, lambda: nn.Linear(2, 2), lambda net: None, seed=5)
+    assert torch.allclose(other.weight + 1.0, first.weight)
 
 
 # ----------------------------------------------------------------------------- training helpers
@@ -135,33 +172,34 @@ def test_fit_classifier_returns_epoch_losses_and_learns():
 
 def test_backbone_spec_describes_everything(tiny_profile):
     spec = train.backbone_spec("vgg", "zeros", 0, tiny_profile)
-    assert spec["arch"] == "vgg" and spec["mode"] == "zeros" and spec["seed"] == 0 and spec["trained"] is True
-    assert spec["images"] == 64 and spec["epochs"] == 1 and spec["image_size"] == 80
-    assert spec["depth"] == train.DEPTHS["vgg"] and spec["widths"] == train.WIDTHS
-    assert spec["precision"] == config.precision() and "bf16" not in spec
-    assert train.backbone_spec("resnet", "zeros", 0, tiny_profile)["depth"] == train.DEPTHS["resnet"]
+    assert spec.arch == "vgg" and spec.mode == "zeros" and spec.seed == 0 and spec.trained is True
+    assert spec.images == 64 and spec.epochs == 1 and spec.image_size == 80
+    assert spec.depth == train.DEPTHS["vgg"] and spec.widths == train.WIDTHS
+    assert spec.precision == config.precision() and spec.start is None and spec.pad_width is None
+    assert train.backbone_spec("resnet", "zeros", 0, tiny_profile).depth == train.DEPTHS["resnet"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.seed = 1
 
 
 @pytest.mark.parametrize("change", [dict(seed=1), dict(mode="reflect"), dict(arch="resnet"), dict(trained=False)])
 def test_backbone_cache_key_changes_with_spec(tiny_profile, change):
     base = dict(arch="vgg", mode="zeros", seed=0, trained=True)
-    k0 = cache.key("backbone", train.backbone_spec(profile=tiny_profile, **base))
-    k1 = cache.key("backbone", train.backbone_spec(profile=tiny_profile, **dict(base, **change)))
+    k0 = _key(train.backbone_spec(profile=tiny_profile, **base))
+    k1 = _key(train.backbone_spec(profile=tiny_profile, **dict(base, **change)))
     assert k0 != k1
 
 
 def test_backbone_cache_key_changes_with_precision(monkeypatch, tiny_profile):
     monkeypatch.setenv("POSLIB_PRECISION", "fp32")
-    fp32 = cache.key("backbone", train.backbone_spec("vgg", "zeros", 0, tiny_profile))
+    fp32 = _key(train.backbone_spec("vgg", "zeros", 0, tiny_profile))
     monkeypatch.setenv("POSLIB_PRECISION", "bf16")
     bf16 = train.backbone_spec("vgg", "zeros", 0, tiny_profile)
-    assert bf16["precision"] == "bf16" and cache.key("backbone", bf16) != fp32
+    assert bf16.precision == "bf16" and _key(bf16) != fp32
 
 
 def test_backbone_cache_key_changes_with_profile(tiny_profile):
     book = config.get_profile("book")
-    assert cache.key("backbone", train.backbone_spec("vgg", "zeros", 0, tiny_profile)) != \
-        cache.key("backbone", train.backbone_spec("vgg", "zeros", 0, book))
+    assert _key(train.backbone_spec("vgg", "zeros", 0, tiny_profile)) != _key(train.backbone_spec("vgg", "zeros", 0, book))
 
 
 def test_backbone_unknown_arch(tiny_profile):
@@ -185,8 +223,8 @@ def test_backbone_trains_once_then_loads_from_cache(monkeypatch, tmp_path, tiny_
     assert info["epochs"] == 1 and len(info["losses"]) == 1 and info["train_seconds"] > 0
     assert 0.0 <= info["test_accuracy"] <= 1.0
     spec = train.backbone_spec("vgg", "zeros", 0, tiny_profile)
-    assert info["spec"] == spec
-    assert info["key"] == cache.key("backbone", spec)
+    assert info["spec"] == dataclasses.asdict(spec)
+    assert info["key"] == _key(spec)
     assert (tmp_path / f"{info['key']}.pt").is_file()
     # frozen and ready for reading features
     assert isinstance(net, models.VGGStyle) and not net.training
@@ -202,7 +240,7 @@ def test_backbone_trains_once_then_loads_from_cache(monkeypatch, tmp_path, tiny_
     for k in a:
         assert torch.equal(a[k], b[k]), k
     # a different seed is a different entry
-    assert cache.key("backbone", train.backbone_spec("vgg", "zeros", 1, tiny_profile)) != info["key"]
+    assert _key(train.backbone_spec("vgg", "zeros", 1, tiny_profile)) != info["key"]
 
 
 @pytest.mark.parametrize("mode", ["reflect", "valid", "resize"])
@@ -220,7 +258,7 @@ def test_finetune_starts_from_the_zero_padded_backbone(monkeypatch, tmp_path, ti
     assert (a[w] - b[w]).abs().mean() < 0.5 * a[w].abs().mean()
     # and it is its own cache entry
     scratch = train.backbone_spec("vgg", mode, 1, tiny_profile, images=20, epochs=1)
-    assert cache.key("backbone", scratch) != tuned.info["key"]
+    assert _key(scratch) != tuned.info["key"]
 
 
 def test_finetune_needs_training(tiny_profile):

@@ -162,9 +162,9 @@ def test_backbone_spec_overrides():
     p = config.get_profile("smoke")
     base = train.backbone_spec("vgg", "zeros", 0, p)
     light = train.backbone_spec("vgg", "zeros", 0, p, images=10, epochs=3)
-    assert light["images"] == 10 and light["epochs"] == 3 and base["images"] == p.backbone_images
+    assert light.images == 10 and light.epochs == 3 and base.images == p.backbone_images
     wide = train.backbone_spec("vgg", "zeros", 0, p, pad_width=2, pad_first_only=True)
-    assert wide["pad_width"] == 2 and wide["pad_first_only"] is True and "pad_width" not in base
+    assert wide.pad_width == 2 and wide.pad_first_only is True and base.pad_width is None
 
 
 def test_reported_claim_never_fails_the_chapter():

@@ -210,3 +210,31 @@ def test_ring_means_3x3():
 def test_ring_means_needs_a_square(shape):
     with pytest.raises(ValueError, match="square"):
         metrics.ring_means(np.zeros(shape))
+
+
+def test_cell_accuracy_and_rings():
+    cells = torch.tensor([0, 0, 4, 4, 8])
+    pred = torch.tensor([0, 1, 4, 4, 8])
+    acc = metrics.cell_accuracy(pred, cells, 3)
+    assert acc.shape == (3, 3) and acc[0, 0] == 0.5 and acc[1, 1] == 1.0 and acc[2, 2] == 1.0 and acc[0, 1] == 0
+    per_cell = np.arange(25, dtype=float).reshape(5, 5)
+    rings = metrics.ring_means(per_cell)
+    assert rings.shape == (3,) and rings[2] == 12.0 and rings[1] == pytest.approx(np.mean([6, 7, 8, 11, 13, 16, 17, 18]))
+    with pytest.raises(ValueError, match="square"):
+        metrics.ring_means(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="one prediction"):
+        metrics.cell_accuracy(torch.zeros(3), torch.zeros(4, dtype=torch.long), 3)
+
+
+def test_miou():
+    mask = torch.tensor([[0, 0], [1, 1]])
+    assert metrics.miou(mask, mask) == 1.0
+    pred = torch.tensor([[0, 1], [1, 1]])  # background IoU 1/2, class 1 IoU 2/3
+    assert metrics.miou(pred, mask) == pytest.approx((0.5 + 2 / 3) / 2)
+    with pytest.raises(ValueError, match="differ"):
+        metrics.miou(torch.zeros(3), torch.zeros(4))
+
+
+def test_miou_needs_no_class_count():
+    mask = torch.tensor([0, 0, 3, 3])
+    assert metrics.miou(torch.zeros(4, dtype=torch.long), mask) == pytest.approx(0.5 / 2)

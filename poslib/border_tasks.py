@@ -4,20 +4,21 @@ Each task trains a small GAP-headed CNN (or, for segmentation, a 1x1-conv head u
 with one padding rule on the canvases of :mod:`poslib.grids`, and scores it on held-out canvases built
 from other photos and glyphs. :func:`run` trains a network once per (task, mode, grid, target, canvas,
 seed) and keeps its test predictions in the content-keyed cache; the rest of the module turns predictions
-into per-cell accuracies, accuracies per ring (distance to the border, in cells) and mIoU.
+into the ring weights of a network and chance levels; scores are in :mod:`poslib.metrics`.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import cache, config, grids, metrics, models, padding, train
+from . import config, grids, infer, metrics, models, padding, train
 
 #: The three tasks: location of one patch, class of the patch in a target cell, its segmentation.
 TASKS: tuple[str, ...] = ("where", "what_where", "segment")
@@ -26,8 +27,38 @@ TASKS: tuple[str, ...] = ("where", "what_where", "segment")
 WIDTHS: tuple[int, ...] = (32, 32, 64, 64)
 #: Stream (of the run's first seed) of the held-out canvases (test split: other glyph samples, other photos).
 TEST_STREAM = 7
-#: The code a cached border-task result depends on.
-_MODULES = ("grids", "border", "models", "padding", "train")
+
+
+@dataclass(frozen=True)
+class GridSizes:
+    """The sizes of the border tasks in one profile: patch (cell) side in pixels, the patch classifier every
+    task network starts from (patches, epochs), canvases and epochs per task network, held-out canvases,
+    batch and peak learning rate (AdamW, one-cycle)."""
+
+    patch: int = 16
+    pretrain: int = 5000
+    pretrain_epochs: int = 8
+    train: Mapping[str, int] = field(default_factory=lambda: {"where": 1200, "what_where": 4000, "segment": 2000})
+    epochs: Mapping[str, int] = field(default_factory=lambda: {"where": 3, "what_where": 3, "segment": 4})
+    test: int = 500
+    batch: int = 64
+    lr: float = 3e-3
+
+
+#: The sizes of every profile. The tasks stay near chance at smaller budgets (the patch classifier too),
+#: so ``smoke`` uses the book's sizes on its one seed: it trains the book's first-seed networks, which a
+#: book build then loads from the cache.
+SIZES: dict[str, GridSizes] = {
+    "smoke": GridSizes(),
+    "book": GridSizes(),
+    "paper": GridSizes(patch=32, pretrain=50000, pretrain_epochs=20, train=dict.fromkeys(TASKS, 20000),
+                       epochs=dict.fromkeys(TASKS, 20), test=5000, batch=48, lr=1e-3),
+}
+
+
+def sizes(profile: Optional[config.Profile] = None) -> GridSizes:
+    """The :class:`GridSizes` of ``profile`` (default: the active one)."""
+    return SIZES[(profile or config.get_profile()).name]
 
 
 class SegNet(nn.Module):
@@ -71,34 +102,29 @@ def n_outputs(task: str, k: int) -> int:
             "segment": len(grids.PATCH_CLASSES) + 1}[task]
 
 
-def pretrained_body(profile: Optional[config.Profile] = None) -> dict:
-    """The state of a zero-padded :func:`gridnet` trained to classify single patches (Chapter 3).
+def pretrained_body(profile: Optional[config.Profile] = None) -> nn.Module:
+    """A zero-padded :func:`gridnet` trained to classify single patches, frozen; its ``info`` holds its test
+    accuracy on held-out patches.
 
-    Every border-task network starts from it, as the paper's networks start from ImageNet weights:
+    Every border-task network starts from its body, as the paper's networks start from ImageNet weights:
     recognising a glyph on a texture is the slow part of the tasks, and learning it once lets each task
     network spend its budget on *where*. Trained once per profile and first seed, then loaded from the cache.
     """
     profile = profile or config.get_profile()
+    g = sizes(profile)
     seed = profile.seeds[0]
-    s = {"what": "patch classifier", "size": profile.grid_patch, "images": profile.grid_pretrain,
-         "epochs": profile.grid_pretrain_epochs, "batch": profile.grid_batch, "lr": profile.grid_lr,
-         "widths": WIDTHS, "seed": seed, "test_seed": test_seed(profile), "precision": config.precision()}
+    s = {"what": "patch classifier", "size": g.patch, "images": g.pretrain, "epochs": g.pretrain_epochs,
+         "batch": g.batch, "lr": g.lr, "widths": WIDTHS, "seed": seed, "test_seed": test_seed(profile),
+         "precision": config.precision()}
 
-    def make() -> dict:
-        config.seed_everything(seed)
-        x, y = grids.patches(profile.grid_pretrain, profile.grid_patch, seed=config.stream(seed, 99), split="train")
-        net = gridnet("what_where", "zeros", len(grids.PATCH_CLASSES))
-        t0 = time.perf_counter()
-        losses = train.fit_classifier(net, x, y, profile.grid_pretrain_epochs, profile.grid_batch,
-                                      profile.grid_lr, seed, desc="patch classifier")
-        seconds = time.perf_counter() - t0
-        xt, yt = grids.patches(min(1000, profile.grid_test * 2), profile.grid_patch, seed=test_seed(profile), split="test")
-        acc = train.accuracy(net, xt, yt)
-        body = {k: v.cpu() for k, v in net.state_dict().items() if not k.startswith("head.")}
-        return {"state": body, "info": {"train_seconds": seconds, "losses": losses, "test_accuracy": acc}}
+    def fit(net: nn.Module) -> dict:
+        x, y = grids.patches(g.pretrain, g.patch, seed=config.stream(seed, 99), split="train")
+        losses = train.fit_classifier(net, x, y, g.pretrain_epochs, g.batch, g.lr, seed, desc="patch classifier")
+        xt, yt = grids.patches(min(1000, g.test * 2), g.patch, seed=test_seed(profile), split="test")
+        return {"info": {"losses": losses, "test_accuracy": train.accuracy(net, xt, yt)}}
 
-    stored, was_cached = cache.load_or_make("border-body", s, make, _MODULES)
-    return {"state": stored["state"], "info": dict(stored["info"], cached=was_cached)}
+    return train.cached_network("border-body", s, lambda: gridnet("what_where", "zeros", len(grids.PATCH_CLASSES)),
+                                fit, seed, __name__)
 
 
 def test_seed(profile: Optional[config.Profile] = None) -> int:
@@ -107,9 +133,11 @@ def test_seed(profile: Optional[config.Profile] = None) -> int:
     return config.stream(profile.seeds[0], TEST_STREAM)
 
 
-def _load_body(net: nn.Module, body: dict) -> None:
+def _load_body(net: nn.Module, body: nn.Module) -> None:
+    """Copy the pretrained patch classifier's convolutions and batch norms (not its head) into ``net``."""
     target = net.body if isinstance(net, SegNet) else net
-    missing, unexpected = target.load_state_dict(body, strict=False)
+    state = {k: v for k, v in train.state_dict(body).items() if not k.startswith("head.")}
+    missing, unexpected = target.load_state_dict(state, strict=False)
     if unexpected or any(not k.startswith("head.") for k in missing):
         raise RuntimeError(f"pretrained body does not fit: missing {missing}, unexpected {unexpected}")
 
@@ -143,17 +171,10 @@ def dataset(task: str, n: int, k: int, size: int, seed: int, split: str, target:
     return t.images, label, t
 
 
-@torch.no_grad()
 def predict(net: nn.Module, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    """Predicted class per image (or per pixel, for segmentation) as int64 on the CPU (Chapter 3)."""
-    dev = config.device()
-    net.eval().to(dev)
-    out = []
-    for s in range(0, len(images), batch):
-        x = images[s: s + batch].to(dev).contiguous(memory_format=torch.channels_last)
-        with config.autocast():
-            out.append(net(x).argmax(1).cpu())
-    return torch.cat(out)
+    """Predicted class per image (or per pixel, for segmentation) as int64 on the CPU."""
+    net.eval().to(config.device())
+    return infer.batched(lambda x: net(x).argmax(1), images, batch)
 
 
 def spec(task: str, mode: str, k: int, seed: int, profile: config.Profile, target: Optional[int] = None,
@@ -161,12 +182,12 @@ def spec(task: str, mode: str, k: int, seed: int, profile: config.Profile, targe
     """Everything that determines one cached Chapter 3 run."""
     check_task(task)
     padding.check_mode(mode)
+    g = sizes(profile)
     return {"task": task, "mode": mode, "k": k, "seed": seed, "target": target,
-            "canvas": canvas if task == "where" else None, "size": profile.grid_patch,
-            "train": profile.grid_train[task], "test": profile.grid_test, "epochs": profile.grid_epochs[task],
-            "batch": profile.grid_batch, "lr": profile.grid_lr, "widths": WIDTHS,
-            "pretrained": {"images": profile.grid_pretrain, "epochs": profile.grid_pretrain_epochs,
-                           "seed": profile.seeds[0]},
+            "canvas": canvas if task == "where" else None, "size": g.patch,
+            "train": g.train[task], "test": g.test, "epochs": g.epochs[task],
+            "batch": g.batch, "lr": g.lr, "widths": WIDTHS,
+            "pretrained": {"images": g.pretrain, "epochs": g.pretrain_epochs, "seed": profile.seeds[0]},
             "test_seed": test_seed(profile), "precision": config.precision()}
 
 
@@ -179,51 +200,21 @@ def run(task: str, mode: str, k: int, seed: int = 0, target: Optional[int] = Non
     """
     profile = profile or config.get_profile()
     s = spec(task, mode, k, seed, profile, target, canvas)
-    size = profile.grid_patch
+    g = sizes(profile)
+    body = pretrained_body(profile)
 
-    def make() -> dict:
-        body = pretrained_body(profile)
-        config.seed_everything(seed)
-        x, y, _ = dataset(task, profile.grid_train[task], k, size, 1000 + seed, "train", target, canvas)
-        net = gridnet(task, mode, n_outputs(task, k))
-        _load_body(net, body["state"])
+    def fit(net: nn.Module) -> dict:
+        x, y, _ = dataset(task, g.train[task], k, g.patch, 1000 + seed, "train", target, canvas)
+        _load_body(net, body)
         t0 = time.perf_counter()
-        losses = train.fit_classifier(net, x, y, profile.grid_epochs[task], profile.grid_batch, profile.grid_lr,
-                                      seed, desc=f"{task}/{mode}/k{k}")
+        losses = train.fit_classifier(net, x, y, g.epochs[task], g.batch, g.lr, seed, desc=f"{task}/{mode}/k{k}")
         seconds = time.perf_counter() - t0
-        xt, _, _ = dataset(task, profile.grid_test, k, size, test_seed(profile), "test", target, canvas)
-        pred = predict(net, xt)
-        return {"pred": pred.to(torch.uint8), "info": {"train_seconds": seconds, "losses": losses},
-                "state": {n: v.cpu() for n, v in net.state_dict().items()}}
+        xt, _, _ = dataset(task, g.test, k, g.patch, test_seed(profile), "test", target, canvas)
+        return {"pred": predict(net, xt).to(torch.uint8), "info": {"train_seconds": seconds, "losses": losses}}
 
-    stored, was_cached = cache.load_or_make("border", s, make, _MODULES)
-    _, yt, t = dataset(task, profile.grid_test, k, size, test_seed(profile), "test", target, canvas)
-    net = gridnet(task, mode, n_outputs(task, k))
-    net.load_state_dict(stored["state"])
-    return {"pred": stored["pred"].long(), "labels": yt, "task": t, "net": train.freeze(net),
-            "info": dict(stored["info"], cached=was_cached, spec=s)}
-
-
-def cell_accuracy(pred: torch.Tensor, cells: torch.Tensor, k: int) -> np.ndarray:
-    """Location accuracy per true cell, as a (k, k) array (Chapter 3, task 1's heat maps)."""
-    pred, cells = torch.as_tensor(pred).flatten(), torch.as_tensor(cells).flatten()
-    if pred.shape != cells.shape:
-        raise ValueError(f"need one prediction per sample: {tuple(pred.shape)} vs {tuple(cells.shape)}")
-    hits = torch.zeros(k * k).index_add_(0, cells, (pred == cells).float())
-    count = torch.bincount(cells, minlength=k * k).float()
-    return (hits / count.clamp(min=1)).view(k, k).numpy()
-
-
-def miou(pred: torch.Tensor, mask: torch.Tensor, n_classes: int = len(grids.PATCH_CLASSES) + 1) -> float:
-    """Mean intersection over union over the classes present in the truth or the prediction (Chapter 3)."""
-    pred, mask = torch.as_tensor(pred).flatten().long(), torch.as_tensor(mask).flatten().long()
-    if pred.shape != mask.shape:
-        raise ValueError(f"prediction and mask differ in size: {tuple(pred.shape)} vs {tuple(mask.shape)}")
-    conf = torch.bincount(mask * n_classes + pred, minlength=n_classes ** 2).view(n_classes, n_classes).double()
-    inter = conf.diag()
-    union = conf.sum(0) + conf.sum(1) - inter
-    present = union > 0
-    return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
+    net = train.cached_network("border", s, lambda: gridnet(task, mode, n_outputs(task, k)), fit, seed, __name__)
+    _, yt, t = dataset(task, g.test, k, g.patch, test_seed(profile), "test", target, canvas)
+    return {"pred": net.results["pred"].long(), "labels": yt, "task": t, "net": net, "info": net.info}
 
 
 def ring_weights(net: nn.Module, k: int, patch: int) -> np.ndarray:
