@@ -4,7 +4,7 @@ They are set here, at import time, before any test module imports ``poslib`` and
 notebook kernel (kernels inherit this process's environment), so both see the same values:
 
 * ``POSLIB_PROFILE=smoke``, always: ``pytest`` is the smoke run of every chapter.
-* ``POSLIB_PROGRESS=0``: no progress bars.
+* ``TQDM_DISABLE=1``: no progress bars (tqdm's own switch).
 * ``POSLIB_CACHE``: kept when the caller sets it (CI points it at the folder the book build then reuses),
   otherwise one throw-away folder, removed at exit, shared by the unit tests and every chapter's kernel,
   so the tests never touch the user's cache of trained networks.
@@ -17,7 +17,7 @@ import shutil
 import tempfile
 
 os.environ["POSLIB_PROFILE"] = "smoke"
-os.environ["POSLIB_PROGRESS"] = "0"
+os.environ["TQDM_DISABLE"] = "1"
 if not os.environ.get("POSLIB_CACHE"):
     os.environ["POSLIB_CACHE"] = tempfile.mkdtemp(prefix="poslib-test-cache-")
     atexit.register(shutil.rmtree, os.environ["POSLIB_CACHE"], True)

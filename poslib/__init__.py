@@ -3,18 +3,20 @@
 Small modules, one job each (the chapter that introduces each is named in its docstrings):
 
 * ``config``   profiles (``POSLIB_PROFILE``), seeds (``POSLIB_SEEDS``), numeric path (``POSLIB_PRECISION``),
-  device, seeding, cache folder
+  device, seeding, cache folder; each experiment family's sizes live beside its code (``SIZES``)
 * ``targets``  the five position maps H, V, G, HS, VS
 * ``metrics``  Spearman correlation (SPC), MAE, distance to the border, per-cell accuracy, IoU
 * ``padding``  convolutions with every border behaviour, and converting a model between them
 * ``models``   VGG- and ResNet-style backbones; the paper's ImageNet ones
 * ``data``     shipped photos, synthetic inputs, the offline shapes task
-* ``grids``    class-labelled patches and the k x k grid canvases of the border tasks
+* ``glyphs``   class-labelled patches (digits over photo crops), the border tasks' stand-in for CIFAR-10
+* ``grids``    the k x k grid canvases of the border tasks: cells, rings, placing patches, the tasks
 * ``train``    training loops, the one way a trained network is made and cached, and the backbones
 * ``infer``    batched inference over a whole data set
 * ``features`` multi-level features, resized and concatenated
 * ``readout``  the position-encoding readout (PosENet's PEM)
-* ``posenet``  readout experiments: features in, SPC/MAE out
+* ``posenet``  readout experiments: features in, SPC/MAE out; the readouts' sizes
+* ``ablations`` the padding ablations' sizes, budgets and run plan
 * ``border_tasks`` the border tasks' networks, data sets, cached runs and ring weights
 * ``border_runs`` which border-task networks a profile trains, and their scores as tidy tables
 * ``claims``   findings declared before they are measured, then checked in code
@@ -27,8 +29,8 @@ Small modules, one job each (the chapter that introduces each is named in its do
 """
 __version__ = "0.1.0"
 
-from . import (border_runs, border_tasks, cache, chapter, claims, config, data, features, findings, grids, infer,  # noqa: E402
+from . import (ablations, border_runs, border_tasks, cache, chapter, claims, config, data, features, findings, glyphs, grids, infer,  # noqa: E402
                metrics, models, padding, paper, plots, posenet, readout, tables, targets, train)
 
-__all__ = ["border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "features", "grids", "infer", "metrics", "models", "padding",
+__all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
            "paper", "plots", "posenet", "readout", "tables", "targets", "train", "__version__"]

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from . import border_tasks, config, grids, metrics
+from . import border_tasks, config, glyphs, grids, metrics
 
 #: Every padding mode a border-task network can use (the resize emulation is not a convolution's border).
 ALL_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular", "partial", "valid", "full")
@@ -61,10 +61,6 @@ def cell_kind(k: int, cell: int) -> str:
     return "mid-edge" if r == 0 else f"ring {r}"
 
 
-def _bar(items, desc: str):
-    return tqdm(items, desc=desc, disable=not config.progress_enabled())
-
-
 def _accuracy(run: dict) -> float:
     return float((run["pred"] == run["labels"]).float().mean())
 
@@ -75,7 +71,7 @@ def where_scores(k: int, modes: Sequence[str], seeds: Sequence[int], canvas: str
     the distance curve), the accuracy over all test canvases, and per mode the (k, k) accuracy of every cell
     averaged over seeds."""
     rings, overall, cells = [], [], {}
-    for mode in _bar(modes, f"where k={k} {canvas}"):
+    for mode in tqdm(modes, desc=f"where k={k} {canvas}"):
         for seed in seeds:
             r = border_tasks.run("where", mode, k, seed, canvas=canvas, profile=profile)
             acc = metrics.cell_accuracy(r["pred"], r["labels"], k)
@@ -92,7 +88,7 @@ def what_where_scores(modes: Sequence[str], seeds: Sequence[int],
     mode, k, target cell and seed, with the cell's kind and ring and the accuracy."""
     rows = []
     for k in what_where_sizes(profile):
-        for mode in _bar(modes, f"what-at-where k={k}"):
+        for mode in tqdm(modes, desc=f"what-at-where k={k}"):
             for target in target_cells(k, mode, profile=profile):
                 for seed in seeds:
                     r = border_tasks.run("what_where", mode, k, seed, target=target, profile=profile)
@@ -107,7 +103,7 @@ def segmentation_scores(modes: Sequence[str], seeds: Sequence[int],
     mIoU and the class-blind foreground IoU; the first seed's first test canvas, truth and prediction per
     (mode, target); and the mIoU of predicting background everywhere."""
     rows, examples, labels = [], {}, None
-    for mode in _bar(modes, "segmentation"):
+    for mode in tqdm(modes, desc="segmentation"):
         for target in target_cells(3, mode, edge=False, profile=profile):
             for seed in seeds:
                 r = border_tasks.run("segment", mode, 3, seed, target=target, profile=profile)
@@ -123,7 +119,7 @@ def segmentation_scores(modes: Sequence[str], seeds: Sequence[int],
 def placements(k: int, n: int = 60, profile: Optional[config.Profile] = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` held-out patches, each placed in every cell of a black k x k canvas: images (n*k*k, 3, H, W)
     and the cell of each (row-major, cycling fastest)."""
-    x, _ = grids.patches(n, border_tasks.sizes(profile).patch, seed=border_tasks.test_seed(profile), split="test")
+    x, _ = glyphs.patches(n, border_tasks.sizes(profile).patch, seed=border_tasks.test_seed(profile), split="test")
     cells = torch.arange(k * k).repeat(n)
     return grids.place(x.repeat_interleave(k * k, 0), cells, k, "black"), cells
 
@@ -148,5 +144,5 @@ def blind_ceiling(k: int, profile: Optional[config.Profile] = None) -> float:
     grid, on the held-out canvases."""
     g = border_tasks.sizes(profile)
     t = border_tasks.dataset("what_where", g.test, k, g.patch, border_tasks.test_seed(profile), "test", target=0)[2]
-    counts = torch.nn.functional.one_hot(t.classes, len(grids.PATCH_CLASSES)).sum(1)
+    counts = torch.nn.functional.one_hot(t.classes, len(glyphs.PATCH_CLASSES)).sum(1)
     return float((counts.max(1).values.float() / k ** 2).mean())

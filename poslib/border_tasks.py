@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import config, grids, infer, metrics, models, padding, train
+from . import config, glyphs, grids, infer, metrics, models, padding, train
 
 #: The three tasks: location of one patch, class of the patch in a target cell, its segmentation.
 TASKS: tuple[str, ...] = ("where", "what_where", "segment")
@@ -98,8 +98,8 @@ def check_task(task: str) -> str:
 def n_outputs(task: str, k: int) -> int:
     """How many classes a Chapter 3 task predicts: k*k cells, 10 patch classes, or 10 classes + background."""
     check_task(task)
-    return {"where": k * k, "what_where": len(grids.PATCH_CLASSES),
-            "segment": len(grids.PATCH_CLASSES) + 1}[task]
+    return {"where": k * k, "what_where": len(glyphs.PATCH_CLASSES),
+            "segment": len(glyphs.PATCH_CLASSES) + 1}[task]
 
 
 def pretrained_body(profile: Optional[config.Profile] = None) -> nn.Module:
@@ -118,12 +118,12 @@ def pretrained_body(profile: Optional[config.Profile] = None) -> nn.Module:
          "precision": config.precision()}
 
     def fit(net: nn.Module) -> dict:
-        x, y = grids.patches(g.pretrain, g.patch, seed=config.stream(seed, 99), split="train")
+        x, y = glyphs.patches(g.pretrain, g.patch, seed=config.stream(seed, 99), split="train")
         losses = train.fit_classifier(net, x, y, g.pretrain_epochs, g.batch, g.lr, seed, desc="patch classifier")
-        xt, yt = grids.patches(min(1000, g.test * 2), g.patch, seed=test_seed(profile), split="test")
+        xt, yt = glyphs.patches(min(1000, g.test * 2), g.patch, seed=test_seed(profile), split="test")
         return {"info": {"losses": losses, "test_accuracy": train.accuracy(net, xt, yt)}}
 
-    return train.cached_network("border-body", s, lambda: gridnet("what_where", "zeros", len(grids.PATCH_CLASSES)),
+    return train.cached_network("border-body", s, lambda: gridnet("what_where", "zeros", len(glyphs.PATCH_CLASSES)),
                                 fit, seed, __name__)
 
 

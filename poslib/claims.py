@@ -36,6 +36,18 @@ RULES = {
     "not_below": "on every seed, A ≥ B − {m}",
     "identity": "holds exactly, up to the numeric path's rounding",
 }
+#: The "clearly above" and "far above" margins each profile's sizes can support (smoke runs one seed on
+#: small budgets, so its margins are smaller; a finding's rule and direction are the same in every profile).
+MARGINS: dict[str, dict[str, float]] = {
+    "smoke": {"clear": 0.02, "large": 0.1},
+    "book": {"clear": 0.05, "large": 0.3},
+    "paper": {"clear": 0.05, "large": 0.3},
+}
+
+
+def margins(profile: Optional[config.Profile] = None) -> dict[str, float]:
+    """The ``clear`` and ``large`` margins of ``profile`` (default: the active one)."""
+    return MARGINS[(profile or config.get_profile()).name]
 
 
 class ClaimFailed(AssertionError):

@@ -21,7 +21,7 @@ import dataclasses
 import os
 import platform
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,95 +38,26 @@ DEFAULT_PRECISION = "fp32"
 
 @dataclass(frozen=True)
 class Profile:
-    """Every size and budget that depends on the profile (all chapters).
+    """What a profile decides for the whole book: its name, the side of the offline images, the run's seeds,
+    and whether it works offline (``smoke``, ``book``) or with the paper's ImageNet weights and data sets.
 
-    Attributes are grouped by what they size: the offline backbone's training task, the readout
-    (PosENet) data and optimisation, and the margins the chapters' claims are checked with.
+    The sizes of each experiment family live next to the code that runs it, one entry per profile:
+    ``train.SIZES`` (backbones), ``posenet.SIZES`` (readouts), ``ablations.SIZES`` (Chapter 2's many
+    backbones), ``border_tasks.SIZES`` (Chapter 3's grids); ``claims.MARGINS`` holds the margins each
+    profile's sizes can support.
     """
 
     name: str
-    # images and readout resolution
     image_size: int = 80
-    feat_size: int = 20
-    # offline backbone training (shapes-on-photos classification)
-    backbone_images: int = 5000
-    backbone_epochs: int = 3
-    backbone_batch: int = 64
-    backbone_test: int = 1000
-    # PosENet readout (Chapter 1 trains each one on every seed, so a readout is kept small)
-    readout_train: int = 384
-    readout_test: int = 192
-    readout_epochs: int = 8
-    readout_batch: int = 32
-    readout_lr: float = 5e-3
-    readout_hidden: int = 16
-    # Chapter 2's many backbones (one per padding mode and seed) and their readouts; offline they are
-    # fine-tuned from the zero-padded backbone (``ablation_finetune``), in the paper profile trained afresh
-    ablation_images: int = 1000
-    ablation_epochs: int = 1
-    ablation_finetune: bool = True
-    ablation_test: int = 300
-    # Chapter 2's from-scratch arm: a few padding modes trained from random weights, no zero-padded ancestry
-    scratch_images: int = 1000
-    scratch_epochs: int = 2
-    probe_train: int = 256
-    probe_test: int = 64
-    probe_epochs: int = 8
     seeds: tuple = (0, 1, 2)
-    # False: an experiment runs only the rows of its tables that the chapter's claims read (smoke)
-    full_tables: bool = True
-    # claims: "clearly above" and "far above" margins that this profile's sizes can support
-    margins: dict = field(default_factory=lambda: {"clear": 0.05, "large": 0.3})
-    # the paper profile uses ImageNet backbones and real data sets instead of the offline ones
     offline: bool = True
 
 
 _PROFILES = {
-    "smoke": Profile(
-        name="smoke",
-        backbone_images=1000,
-        backbone_epochs=1,
-        backbone_test=200,
-        readout_train=128,
-        readout_test=32,
-        readout_epochs=8,
-        readout_batch=16,
-        ablation_images=300,
-        ablation_epochs=1,
-        ablation_test=200,
-        scratch_images=300,
-        scratch_epochs=1,
-        probe_train=128,
-        probe_test=64,
-        # one seed: smoke checks each claim's direction on the first seed; the book gives the seed spread
-        seeds=(0,),
-        full_tables=False,
-        margins={"clear": 0.02, "large": 0.1},
-    ),
+    # one seed: smoke checks each claim's direction on the first seed; the book gives the seed spread
+    "smoke": Profile(name="smoke", seeds=(0,)),
     "book": Profile(name="book"),
-    "paper": Profile(
-        name="paper",
-        image_size=224,
-        feat_size=28,
-        backbone_images=0,
-        backbone_epochs=0,
-        readout_train=10553,
-        readout_test=850,
-        readout_epochs=15,
-        readout_hidden=256,
-        ablation_images=20000,
-        ablation_epochs=20,
-        ablation_finetune=False,
-        ablation_test=1000,
-        scratch_images=20000,
-        scratch_epochs=20,
-        probe_train=2000,
-        probe_test=500,
-        probe_epochs=15,
-        seeds=(0, 1, 2, 3, 4),
-        margins={"clear": 0.05, "large": 0.3},
-        offline=False,
-    ),
+    "paper": Profile(name="paper", image_size=224, seeds=(0, 1, 2, 3, 4), offline=False),
 }
 
 
@@ -252,8 +183,3 @@ def claims_log() -> Path | None:
     to collect the verdicts of many runs (other seeds, the other numeric path) for comparison."""
     path = os.environ.get("POSLIB_CLAIMS_LOG", "").strip()
     return Path(path) if path else None
-
-
-def progress_enabled() -> bool:
-    """Whether progress bars are shown; ``POSLIB_PROGRESS=0`` turns them off (all chapters)."""
-    return os.environ.get("POSLIB_PROGRESS", "1") != "0"

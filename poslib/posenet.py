@@ -17,6 +17,33 @@ import torch.nn as nn
 from . import config, features, metrics, readout, targets
 
 
+@dataclass(frozen=True)
+class ReadoutSizes:
+    """The readouts' data and optimisation in one profile: feature-map side, training and test crops per
+    seed, epochs, batch, learning rate (Adam, cosine) and hidden channels of deeper readouts."""
+
+    feat_size: int = 20
+    train: int = 384
+    test: int = 192
+    epochs: int = 8
+    batch: int = 32
+    lr: float = 5e-3
+    hidden: int = 16
+
+
+#: The readout sizes of every profile (Chapter 1 trains each readout on every seed, so a readout is small).
+SIZES: dict[str, ReadoutSizes] = {
+    "smoke": ReadoutSizes(train=128, test=32, batch=16),
+    "book": ReadoutSizes(),
+    "paper": ReadoutSizes(feat_size=28, train=10553, test=850, epochs=15, hidden=256),
+}
+
+
+def sizes(profile: Optional[config.Profile] = None) -> ReadoutSizes:
+    """The :class:`ReadoutSizes` of ``profile`` (default: the active one)."""
+    return SIZES[(profile or config.get_profile()).name]
+
+
 @dataclass
 class Result:
     """Scores (one row per target map and test set) and predicted maps of one readout (Chapter 1)."""
@@ -45,12 +72,14 @@ class Result:
 
 
 class Bench:
-    """Training images, test sets and target maps shared by every readout of a chapter (Chapter 1)."""
+    """Training images, test sets and target maps shared by every readout of a chapter; its readouts train
+    with ``sizes`` (default: the active profile's :class:`ReadoutSizes`), on features of side ``feat_size``
+    (default: the sizes')."""
 
     def __init__(self, train_images: torch.Tensor, test_sets: dict, target_names: Sequence[str] = targets.NAMES,
-                 profile: Optional[config.Profile] = None, feat_size: Optional[int] = None):
-        self.profile = profile or config.get_profile()
-        self.feat_size = feat_size or self.profile.feat_size
+                 sizes: Optional[ReadoutSizes] = None, feat_size: Optional[int] = None):
+        self.sizes = sizes or SIZES[config.get_profile().name]
+        self.feat_size = feat_size or self.sizes.feat_size
         self.train_images = train_images
         self.test_sets = dict(test_sets)
         self.names = tuple(target_names)
@@ -106,9 +135,9 @@ class Bench:
         run_key = (id(backbone), None if stages is None else tuple(stages), depth, kernel, padding, seed, names)
         if run_key in self._runs:
             return self._runs[run_key]
-        p = self.profile
-        model = readout.fit(feats["train"], self.maps[idx], depth, kernel, padding, p.readout_epochs,
-                            p.readout_batch, p.readout_lr, p.readout_hidden, seed,
+        z = self.sizes
+        model = readout.fit(feats["train"], self.maps[idx], depth, kernel, padding, z.epochs, z.batch, z.lr, z.hidden,
+                            seed,
                             desc=f"readout d{depth} k{kernel} p{padding}")
         rows, preds = [], {}
         for name in self.test_sets:

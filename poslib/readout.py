@@ -70,7 +70,7 @@ def fit(feats: torch.Tensor, maps: torch.Tensor, depth: int = 1, kernel: int = 3
     steps = epochs * ((n + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
     model.train()
-    for _ in tqdm(range(epochs), desc=desc, disable=not config.progress_enabled(), leave=False):
+    for _ in tqdm(range(epochs), desc=desc, leave=False):
         order = torch.randperm(n, generator=g)
         for s in range(0, n, batch):
             x = feats[order[s: s + batch]].to(dev)

@@ -23,8 +23,31 @@ from . import cache, config, data, infer, models, padding
 #: Blocks (ResNet) or convolutions (VGG) per stage of the default backbones.
 DEPTHS = {"vgg": (2, 2, 2, 2), "resnet": (1, 1, 2, 2)}
 WIDTHS = (16, 32, 64, 128)
-#: Peak learning rate when fine-tuning a trained backbone under another padding rule (Chapter 2).
+#: Peak learning rate when fine-tuning a trained backbone under another padding rule.
 FINETUNE_LR = 1e-3
+
+
+@dataclass(frozen=True)
+class BackboneSizes:
+    """The offline backbone's training budget in one profile: shape images, epochs, batch, held-out images."""
+
+    images: int = 5000
+    epochs: int = 3
+    batch: int = 64
+    test: int = 1000
+
+
+#: The backbone budget of every profile (the paper profile loads ImageNet weights instead of training).
+SIZES: dict[str, BackboneSizes] = {
+    "smoke": BackboneSizes(images=1000, epochs=1, test=200),
+    "book": BackboneSizes(),
+    "paper": BackboneSizes(images=0, epochs=0),
+}
+
+
+def sizes(profile: Optional[config.Profile] = None) -> BackboneSizes:
+    """The :class:`BackboneSizes` of ``profile`` (default: the active one)."""
+    return SIZES[(profile or config.get_profile()).name]
 
 
 def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int,
@@ -37,7 +60,7 @@ def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1))
     losses = []
-    bar = tqdm(total=steps, desc=desc, disable=not config.progress_enabled(), leave=False)
+    bar = tqdm(total=steps, desc=desc, leave=False)
     for _ in range(epochs):
         order = torch.randperm(len(images), generator=g)
         total = 0.0
@@ -129,12 +152,13 @@ def backbone_spec(arch: str, mode: str, seed: int, profile: config.Profile, trai
                   test_images: Optional[int] = None) -> BackboneSpec:
     """The :class:`BackboneSpec` of a backbone in ``profile``; ``images``, ``epochs`` and ``test_images``
     override the profile's budget, ``start`` is the cache key of the backbone training starts from."""
+    budget = sizes(profile)
     return BackboneSpec(
         arch=arch, mode=mode, seed=seed, trained=trained, widths=WIDTHS, depth=DEPTHS[arch],
-        image_size=profile.image_size, images=profile.backbone_images if images is None else images,
-        epochs=profile.backbone_epochs if epochs is None else epochs, batch=profile.backbone_batch,
+        image_size=profile.image_size, images=budget.images if images is None else images,
+        epochs=budget.epochs if epochs is None else epochs, batch=budget.batch,
         lr=3e-3 if start is None else FINETUNE_LR,
-        test_images=profile.backbone_test if test_images is None else test_images, precision=config.precision(),
+        test_images=budget.test if test_images is None else test_images, precision=config.precision(),
         pad_width=pad_width, pad_first_only=pad_first_only if pad_width is not None else False, start=start)
 
 
@@ -193,7 +217,7 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
         if trained:
             x, y = _shapes_train_set(spec.images, profile.image_size, seed)
             t0 = time.perf_counter()
-            losses = fit_classifier(net, x, y, spec.epochs, profile.backbone_batch, spec.lr, seed,
+            losses = fit_classifier(net, x, y, spec.epochs, spec.batch, spec.lr, seed,
                                     desc=f"{arch}/{mode}")
             info.update(train_seconds=time.perf_counter() - t0, epochs=spec.epochs, losses=losses)
         # a random network's accuracy is chance by construction: not worth the time of measuring it

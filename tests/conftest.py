@@ -39,9 +39,11 @@ def restore_determinism():
 
 
 @pytest.fixture
-def tiny_profile():
-    """A profile small enough to train a backbone and a readout in a few seconds on a laptop CPU."""
-    from poslib.config import Profile
+def tiny_profile(monkeypatch):
+    """A smoke profile whose backbones and readouts are small enough to train in a few seconds on a laptop
+    CPU: the smoke entries of ``train.SIZES`` and ``posenet.SIZES`` are shrunk for the test."""
+    from poslib import config, posenet, train
 
-    return Profile(name="smoke", backbone_images=64, backbone_epochs=1, backbone_test=40, readout_train=16,
-                   readout_test=8, readout_epochs=1)
+    monkeypatch.setitem(train.SIZES, "smoke", train.BackboneSizes(images=64, epochs=1, test=40))
+    monkeypatch.setitem(posenet.SIZES, "smoke", posenet.ReadoutSizes(train=16, test=8, epochs=1))
+    return config.Profile(name="smoke")

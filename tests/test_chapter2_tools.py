@@ -114,7 +114,7 @@ def _claims(*declared):
 
 
 def test_separated_claim():
-    clear = config.get_profile("book").margins["clear"]
+    clear = claims.margins(config.get_profile("book"))["clear"]
     c = _claims(*(claims.Finding(k, f"statement {k}", "q", "separated", clear, "p")
                   for k in ("beats", "overlap", "close")))
     assert c.record("beats", [0.8, 0.9, 0.85], [0.1, 0.2, 0.15])
@@ -131,7 +131,7 @@ def test_separated_claim():
 def test_bench_release_and_feat_size():
     net = models.build("vgg", widths=(4, 8), depth=(1, 1)).eval()
     b = posenet.Bench(torch.rand(4, 3, 16, 16), {"natural": torch.rand(2, 3, 16, 16)}, target_names=("H",),
-                      profile=config.get_profile("smoke"), feat_size=8)
+                      sizes=posenet.sizes(config.get_profile("smoke")), feat_size=8)
     feats = b.features(net)
     assert feats["train"].shape == (4, 12, 8, 8)
     b.release(net)
@@ -141,7 +141,7 @@ def test_bench_release_and_feat_size():
 def test_bench_run_is_kept_until_release():
     net = models.build("vgg", widths=(4, 8), depth=(1, 1)).eval()
     b = posenet.Bench(torch.rand(4, 3, 16, 16), {"natural": torch.rand(2, 3, 16, 16)}, target_names=("H", "G"),
-                      profile=config.get_profile("smoke"), feat_size=8)
+                      sizes=posenet.sizes(config.get_profile("smoke")), feat_size=8)
     first = b.run(net, names=("H",))
     assert b.run(net, names=("H",)) is first  # the same readout is not trained twice
     assert b.run(net, names=("G",)) is not first and b.run(net, stages=[0], names=("H",)) is not first
@@ -162,7 +162,7 @@ def test_backbone_spec_overrides():
     p = config.get_profile("smoke")
     base = train.backbone_spec("vgg", "zeros", 0, p)
     light = train.backbone_spec("vgg", "zeros", 0, p, images=10, epochs=3)
-    assert light.images == 10 and light.epochs == 3 and base.images == p.backbone_images
+    assert light.images == 10 and light.epochs == 3 and base.images == train.sizes(p).images
     wide = train.backbone_spec("vgg", "zeros", 0, p, pad_width=2, pad_first_only=True)
     assert wide.pad_width == 2 and wide.pad_first_only is True and base.pad_width is None
 
@@ -270,3 +270,18 @@ def test_mean_sd_text_and_per_seed():
     np.testing.assert_allclose(tables.per_seed(df, "mae", mode=["zeros", "valid"], target="H"), [0.25] * 3)
     with pytest.raises(KeyError, match="no rows match"):
         tables.per_seed(df, mode="circular")
+
+
+# ----------------------------------------------------------------------------- poslib.ablations
+
+
+def test_ablation_budgets_follow_the_profile():
+    from poslib import ablations
+
+    smoke, book, paper = (config.get_profile(n) for n in ("smoke", "book", "paper"))
+    assert ablations.budget(book) == {"images": 1000, "epochs": 1, "finetune": True, "test_images": 300}
+    assert ablations.budget(paper)["finetune"] is False  # the paper profile trains every mode afresh
+    assert ablations.scratch_budget(smoke) == {"images": 300, "epochs": 1, "test_images": 200}
+    assert ablations.probe_sizes(book).epochs == ablations.sizes(book).probe_epochs
+    assert ablations.probe_sizes(book).feat_size == posenet.sizes(book).feat_size
+    assert not ablations.full_tables(smoke) and ablations.full_tables(book) and ablations.full_tables(paper)

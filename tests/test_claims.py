@@ -223,7 +223,7 @@ def test_declarations_take_only_the_margins_from_the_profile(module):
     keys = {name: [f.key for f in fs] for name, fs in by_profile.items()}
     assert keys["smoke"] == keys["book"] == keys["paper"]
     for name, fs in by_profile.items():
-        allowed = {0.0, *config.get_profile(name).margins.values()}
+        allowed = {0.0, *claims.margins(config.get_profile(name)).values()}
         assert all(f.margin in allowed for f in fs), name
 
 

@@ -42,7 +42,6 @@ def test_get_profile_by_name(name):
     assert isinstance(p, config.Profile)
     assert p.name == name
     assert p.offline == (name != "paper")
-    assert 0 < p.margins["clear"] < p.margins["large"]
 
 
 def test_get_profile_unknown_lists_profiles():
@@ -51,16 +50,27 @@ def test_get_profile_unknown_lists_profiles():
     assert all(n in str(err.value) for n in config.PROFILES)
 
 
-def test_profiles_grow_from_smoke_to_paper():
+def test_experiment_sizes_grow_from_smoke_to_paper():
+    from poslib import ablations, border_tasks, claims, posenet, train
+
     smoke, book, paper = (config.get_profile(n) for n in ("smoke", "book", "paper"))
-    assert smoke.readout_train < book.readout_train < paper.readout_train
-    assert smoke.backbone_images < book.backbone_images
+    assert posenet.sizes(smoke).train < posenet.sizes(book).train < posenet.sizes(paper).train
+    assert train.sizes(smoke).images < train.sizes(book).images
+    assert ablations.sizes(smoke).images < ablations.sizes(book).images < ablations.sizes(paper).images
+    assert border_tasks.sizes(book).train["where"] < border_tasks.sizes(paper).train["where"]
+    for module in (ablations, border_tasks, posenet, train):
+        assert set(module.SIZES) == set(config.PROFILES), module.__name__
+    assert set(claims.MARGINS) == set(config.PROFILES)
+    assert all(0 < m["clear"] < m["large"] for m in claims.MARGINS.values())
+
+
+def test_profile_holds_only_what_the_whole_book_shares():
+    assert [f.name for f in dataclasses.fields(config.Profile)] == ["name", "image_size", "seeds", "offline"]
 
 
 def test_profile_is_frozen_and_keyword_built():
-    p = config.Profile(name="smoke", backbone_images=64, backbone_epochs=1, readout_train=16, readout_test=8,
-                       readout_epochs=1)
-    assert p.backbone_images == 64 and p.image_size == 80
+    p = config.Profile(name="smoke", image_size=64)
+    assert p.image_size == 64 and p.seeds == (0, 1, 2) and p.offline
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.name = "book"  # type: ignore[misc]
 
@@ -105,15 +115,6 @@ def test_cache_dir_default_is_under_home(monkeypatch, tmp_path):
     monkeypatch.delenv("POSLIB_CACHE", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert config.cache_dir() == tmp_path / ".cache" / "poslib"
-
-
-@pytest.mark.parametrize("value, enabled", [("0", False), ("1", True), (None, True)])
-def test_progress_enabled(monkeypatch, value, enabled):
-    if value is None:
-        monkeypatch.delenv("POSLIB_PROGRESS", raising=False)
-    else:
-        monkeypatch.setenv("POSLIB_PROGRESS", value)
-    assert config.progress_enabled() is enabled
 
 
 # ----------------------------------------------------------------------------- POSLIB_SEEDS

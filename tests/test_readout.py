@@ -173,12 +173,11 @@ def test_extract_equals_multilevel_on_whole_batch(vgg, images, backbone):
 
 @pytest.fixture(scope="module")
 def bench():
-    profile = config.Profile(name="smoke", feat_size=8, readout_train=8, readout_test=2, readout_epochs=1,
-                             readout_batch=4, readout_hidden=4)
+    sizes = posenet.ReadoutSizes(feat_size=8, train=8, test=2, epochs=1, batch=4, hidden=4)
     g = torch.Generator().manual_seed(2)
     train = torch.rand(8, 3, 24, 24, generator=g)
     tests = {"natural": torch.rand(2, 3, 24, 24, generator=g), "black": torch.zeros(1, 3, 24, 24)}
-    return posenet.Bench(train, tests, targets.NAMES, profile=profile)
+    return posenet.Bench(train, tests, targets.NAMES, sizes=sizes)
 
 
 def test_bench_holds_maps_and_sets(bench):
@@ -188,9 +187,9 @@ def test_bench_holds_maps_and_sets(bench):
     assert list(bench.test_sets) == ["natural", "black"]
 
 
-def test_bench_default_profile_is_active_one():
+def test_bench_default_sizes_are_the_active_profile_s():
     b = posenet.Bench(torch.rand(2, 3, 16, 16), {}, ["H"])
-    assert b.profile == config.get_profile()
+    assert b.sizes == posenet.sizes(config.get_profile()) and b.feat_size == b.sizes.feat_size
 
 
 def test_bench_run_scores_every_target_and_test_set(bench, vgg):

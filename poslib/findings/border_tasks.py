@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import config, paper
-from ..claims import Finding
+from ..claims import Finding, margins
 
 GAPNET = f"{paper.GAPNET_LOCATION_ACCURACY:.1%} location accuracy, zero padding, k=3 (the group's GAPNet result file)"
 
@@ -12,7 +12,7 @@ GAPNET = f"{paper.GAPNET_LOCATION_ACCURACY:.1%} location accuracy, zero padding,
 def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
     """Chapter 3's findings, sanity checks and departures, with the profile's margins."""
     p = profile or config.get_profile()
-    clear, large = p.margins["clear"], p.margins["large"]
+    clear, large = margins(p)["clear"], margins(p)["large"]
     out = []
     for ring in (0, 1):
         out.append(Finding(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import config, paper
-from ..claims import Finding
+from ..claims import Finding, margins
 
 EASY, HARD = ("H", "V", "G"), ("HS", "VS")
 
@@ -21,7 +21,7 @@ def _mean(values) -> str:
 def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
     """Chapter 1's findings and sanity checks, with the profile's margins."""
     p = profile or config.get_profile()
-    clear, large = p.margins["clear"], p.margins["large"]
+    clear, large = margins(p)["clear"], margins(p)["large"]
     f = paper.fmt
     out = []
     for t in ("H", "G"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import config, paper
-from ..claims import Finding
+from ..claims import Finding, margins
 
 #: Modes that copy the image into the border: a blank image stays exactly blank through them.
 COPYING_MODES = ("circular", "reflect", "replicate")
@@ -15,7 +15,7 @@ SCRATCH_MODES = ("zeros", "reflect", "circular", "valid")
 def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
     """Chapter 2's findings, sanity checks and departures, with the profile's margins."""
     p = profile or config.get_profile()
-    clear, large = p.margins["clear"], p.margins["large"]
+    clear, large = margins(p)["clear"], margins(p)["large"]
     t4 = paper.table4()
     vgg_h = paper.fmt(paper.value(t4, target="H", model="VGG16"))
     nopad_h = paper.fmt(paper.value(t4, target="H", model="VGG16 w/o padding"))
