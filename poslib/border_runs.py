@@ -14,10 +14,11 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from . import border_tasks, config, glyphs, grids, metrics
+from . import border_tasks, config, glyphs, grids, metrics, padding
 
-#: Every padding mode a border-task network can use (the resize emulation is not a convolution's border).
-ALL_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular", "partial", "valid", "full")
+#: Every padding mode a border-task network can use: all of :data:`padding.MODES` but the resize emulation,
+#: which stretches the input instead of giving a convolution a border.
+ALL_MODES: tuple[str, ...] = tuple(m for m in padding.MODES if m != "resize")
 
 
 def full(profile: Optional[config.Profile] = None) -> bool:

@@ -154,6 +154,7 @@ def test_cache_key_covers_every_module_a_run_imports():
 
 def test_plan_runs_every_mode_only_in_the_paper_profile():
     book, paper = config.get_profile("book"), config.get_profile("paper")
+    assert border_runs.ALL_MODES == ("zeros", "reflect", "replicate", "circular", "partial", "valid", "full")
     assert border_runs.plan(book)["task 1, k=3, black canvas"] == border_runs.ALL_MODES
     assert border_runs.plan(book)["task 2, k=3"] == ("zeros", "circular")
     assert all(modes == border_runs.ALL_MODES for modes in border_runs.plan(paper).values())
