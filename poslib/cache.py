@@ -63,6 +63,20 @@ def fingerprint(module: str) -> str:
     return h.hexdigest()[:12]
 
 
+def network_key(net: torch.nn.Module) -> str:
+    """A hash of what a network computes: its module tree as printed (layer types, sizes, padding modes and
+    widths) and the values of its parameters and buffers. Two networks get the same key exactly when they
+    hold the same layers and numbers, so a network changed in place (converted to another padding mode,
+    say) gets a new key."""
+    h = hashlib.sha256(repr(net).encode())
+    for name, value in net.state_dict().items():
+        h.update(name.encode())
+        t = value.detach().cpu().contiguous().reshape(-1)
+        h.update(str((t.dtype, tuple(t.shape))).encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+
 def key(kind: str, spec: dict, module: str) -> str:
     """The cache key of a ``kind`` of result built from ``spec`` (a JSON-serialisable dict) by the code of
     ``module`` and everything it imports."""

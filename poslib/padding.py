@@ -49,7 +49,8 @@ class BorderConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias,
                          groups=groups)
         self.mode = check_mode(mode)
-        self.width: int | None = None  # pad width each side; None = "same" size ((k - 1) / 2)
+        # pad width: None = "same" size ((k - 1) / 2 each side), an int on every side, or (rows, columns)
+        self.width: int | tuple[int, int] | None = None
         self._mask_cache: dict = {}
 
     def extra_repr(self) -> str:
@@ -57,7 +58,8 @@ class BorderConv2d(nn.Conv2d):
 
     def _same_pad(self) -> tuple[int, int, int, int]:
         if self.width is not None:
-            return (self.width,) * 4
+            h, w = _pair(self.width)
+            return (w, w, h, h)
         kh, kw = self.kernel_size
         dh, dw = self.dilation
         th, tw = dh * (kh - 1), dw * (kw - 1)
@@ -73,7 +75,8 @@ class BorderConv2d(nn.Conv2d):
             ones = torch.ones(1, 1, x.shape[-2], x.shape[-1], device=x.device, dtype=x.dtype)
             window = torch.ones(1, 1, *self.kernel_size, device=x.device, dtype=x.dtype)
             count = F.conv2d(F.pad(ones, pad), window, None, self.stride, 0, self.dilation)
-            ratio = window.numel() / count.clamp(min=1e-8)
+            # a window that holds no image pixel at all gives 0, as the partial-convolution reference does
+            ratio = torch.where(count > 0, window.numel() / count.clamp(min=1e-8), torch.zeros_like(count))
             self._mask_cache = {key: ratio}
         return ratio
 
@@ -106,7 +109,7 @@ class BorderConv2d(nn.Conv2d):
                 if self.bias is None:
                     return out * ratio
                 b = self.bias.view(1, -1, 1, 1)
-                out = (out - b) * ratio + b
+                out = (out - b) * ratio + b * (ratio > 0)
         return out
 
 
@@ -116,32 +119,78 @@ def conv2d(in_ch: int, out_ch: int, kernel_size: int, mode: str = "zeros", strid
     return BorderConv2d(in_ch, out_ch, kernel_size, mode=mode, stride=stride, bias=bias)
 
 
-def convert(model: nn.Module, mode: str) -> nn.Module:
-    """Switch every convolution of ``model`` to padding ``mode``, in place, and return it (Chapter 1, 2).
+class BorderPool2d(nn.Module):
+    """A max- or average-pooling layer whose padding follows a padding ``mode`` (made by :func:`convert`).
 
-    Plain :class:`torch.nn.Conv2d` layers (a torchvision model, say) are replaced by
-    :class:`BorderConv2d` layers holding the same weights. ``valid`` and ``full`` change map sizes,
-    which a network with skip connections must be built to accept (``poslib.models`` networks are).
+    ``circular``, ``reflect`` and ``replicate`` pad the pooling input with that rule, then pool without
+    padding; ``valid`` pools without padding; every other mode keeps PyTorch's own padding of the pool
+    (minus infinity for max-pooling, zeros for average pooling), so converting back to ``zeros`` restores it.
+    """
+
+    def __init__(self, pool: nn.Module, mode: str = "zeros"):
+        super().__init__()
+        if not isinstance(pool, (nn.MaxPool2d, nn.AvgPool2d)):
+            raise TypeError(f"BorderPool2d wraps nn.MaxPool2d or nn.AvgPool2d, got {type(pool).__name__}")
+        self.pool = pool
+        self.padding = _pair(pool.padding)
+        self.mode = check_mode(mode)
+
+    def extra_repr(self) -> str:
+        return f"mode={self.mode}, padding={self.padding}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        h, w = self.padding
+        pad = self.padding
+        if self.mode in ("circular", "reflect", "replicate", "valid"):
+            if self.mode != "valid":
+                x = F.pad(x, (w, w, h, h), mode=self.mode)
+            pad = (0, 0)
+        p = self.pool
+        if isinstance(p, nn.MaxPool2d):
+            return F.max_pool2d(x, p.kernel_size, p.stride, pad, p.dilation, p.ceil_mode, p.return_indices)
+        return F.avg_pool2d(x, p.kernel_size, p.stride, pad, p.ceil_mode, p.count_include_pad, p.divisor_override)
+
+
+def _border_conv_like(conv: nn.Conv2d, mode: str) -> BorderConv2d:
+    """A :class:`BorderConv2d` sharing ``conv``'s parameters and keeping its own padding amount."""
+    new = BorderConv2d(conv.in_channels, conv.out_channels, conv.kernel_size, mode=mode, stride=conv.stride,
+                       bias=conv.bias is not None, groups=conv.groups)
+    new.dilation = conv.dilation
+    if conv.padding == "valid":
+        new.width = 0
+    elif conv.padding != "same":  # "same" is the BorderConv2d default (width None)
+        h, w = _pair(conv.padding)
+        new.width = None if (w, w, h, h) == new._same_pad() else (h if h == w else (h, w))
+    new.weight = conv.weight
+    if conv.bias is not None:
+        new.bias = conv.bias
+    return new.to(conv.weight.device)
+
+
+def convert(model: nn.Module, mode: str) -> nn.Module:
+    """Switch every convolution and every padded pooling layer of ``model`` to padding ``mode``, in place,
+    and return it.
+
+    Plain :class:`torch.nn.Conv2d` layers (a torchvision model, say) become :class:`BorderConv2d` layers that
+    share their weights and keep their own padding amount (a ``Conv2d(k=3, padding=0)`` stays unpadded);
+    max- and average-pooling layers with padding become :class:`BorderPool2d`, so a converted network is
+    shift-invariant under ``circular`` as a whole. ``valid`` and ``full`` change map sizes, which a network
+    with skip connections must be built to accept (``poslib.models`` networks are).
     """
     check_mode(mode)
-    if isinstance(model, BorderConv2d):
+    if isinstance(model, (BorderConv2d, BorderPool2d)):
         model.mode = mode
         return model
     if isinstance(model, nn.Conv2d):
         raise TypeError("convert() switches the convolutions inside a model; for a single nn.Conv2d, build a "
                         "BorderConv2d with poslib.padding.conv2d and load its state_dict")
     for name, child in list(model.named_children()):
-        if isinstance(child, BorderConv2d):
+        if isinstance(child, (BorderConv2d, BorderPool2d)):
             child.mode = mode
         elif isinstance(child, nn.Conv2d):
-            new = BorderConv2d(child.in_channels, child.out_channels, child.kernel_size, mode=mode,
-                               stride=child.stride, bias=child.bias is not None, groups=child.groups)
-            new.dilation = child.dilation
-            new.weight = child.weight
-            if child.bias is not None:
-                new.bias = child.bias
-            new.to(child.weight.device)
-            setattr(model, name, new)
+            setattr(model, name, _border_conv_like(child, mode))
+        elif isinstance(child, (nn.MaxPool2d, nn.AvgPool2d)) and any(_pair(child.padding)):
+            setattr(model, name, BorderPool2d(child, mode))
         else:
             convert(child, mode)
     return model
@@ -149,7 +198,7 @@ def convert(model: nn.Module, mode: str) -> nn.Module:
 
 def modes_of(model: nn.Module) -> set[str]:
     """The set of padding modes used by the convolutions of ``model`` (Chapter 2)."""
-    return {m.mode for m in model.modules() if isinstance(m, BorderConv2d)}
+    return {m.mode for m in model.modules() if isinstance(m, (BorderConv2d, BorderPool2d))}
 
 
 def set_width(model: nn.Module, width: int, first_only: bool = False) -> nn.Module:

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 
-from . import config, features, metrics, readout, targets
+from . import cache, config, features, metrics, readout, targets
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,10 @@ class Bench:
     def features(self, backbone: Optional[nn.Module], stages: Optional[Sequence[int]] = None) -> dict:
         """Features of the training and test images, computed once per backbone (Chapter 1).
 
-        All stages are extracted once; a subset of ``stages`` is a slice of their channels.
+        All stages are extracted once; a subset of ``stages`` is a slice of their channels. Features are kept
+        under the backbone's content (:func:`cache.network_key`), so a backbone changed in place is read anew.
         """
-        key = id(backbone)
+        key = _memo_key(backbone)
         if key not in self._memo:
             fs = self.feat_size
             out = {"train": features.extract(backbone, self.train_images, fs)}
@@ -101,8 +102,8 @@ class Bench:
                 out[name] = features.extract(backbone, imgs, fs)
             widths = [] if backbone is None else [f.shape[1] for f in backbone.stages(self.train_images[:1].to(
                 next(backbone.parameters()).device))]
-            self._memo[key] = (backbone, out, widths)  # holding the backbone keeps its id unique
-        _, out, widths = self._memo[key]
+            self._memo[key] = (out, widths)
+        out, widths = self._memo[key]
         if stages is None or backbone is None:
             return out
         bounds = [0]
@@ -116,8 +117,9 @@ class Bench:
 
     def release(self, backbone: Optional[nn.Module]) -> None:
         """Drop the stored features and readouts of ``backbone`` to free memory (Chapter 2)."""
-        self._memo.pop(id(backbone), None)
-        self._runs = {k: v for k, v in self._runs.items() if k[0] != id(backbone)}
+        key = _memo_key(backbone)
+        self._memo.pop(key, None)
+        self._runs = {k: v for k, v in self._runs.items() if k[0] != key}
 
     def run(self, backbone: Optional[nn.Module] = None, stages: Optional[Sequence[int]] = None, depth: int = 1,
             kernel: int = 3, padding: int = 0, seed: int = 0, names: Optional[Sequence[str]] = None) -> Result:
@@ -132,7 +134,7 @@ class Bench:
             raise ValueError(f"unknown target(s) {unknown}; this bench has {', '.join(self.names)}")
         idx = [self.names.index(n) for n in names]
         feats = self.features(backbone, stages)
-        run_key = (id(backbone), None if stages is None else tuple(stages), depth, kernel, padding, seed, names)
+        run_key = (_memo_key(backbone), None if stages is None else tuple(stages), depth, kernel, padding, seed, names)
         if run_key in self._runs:
             return self._runs[run_key]
         z = self.sizes
@@ -148,6 +150,11 @@ class Bench:
                              "mae": metrics.mae(pred[:, j], self.maps[idx[j]])})
         self._runs[run_key] = Result(pd.DataFrame(rows), preds, names)
         return self._runs[run_key]
+
+
+def _memo_key(backbone: Optional[nn.Module]) -> str:
+    """What a bench keeps a backbone's features and readouts under: its content, or "image" for none."""
+    return "image" if backbone is None else cache.network_key(backbone)
 
 
 @dataclass

@@ -308,3 +308,78 @@ def test_convert_a_single_border_conv():
     conv = P.conv2d(1, 1, 3, "zeros")
     P.convert(conv, "circular")
     assert P.modes_of(conv) == {"circular"}
+
+
+# ----------------------------------------------------------------------------- convert on torchvision models
+
+def test_convert_keeps_a_convs_own_padding_amount():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=0), nn.Conv2d(2, 2, 3, padding=(2, 1)), nn.Conv2d(2, 2, 3, padding=1))
+    x = torch.rand(1, 1, SIZE, SIZE)
+    with torch.no_grad():
+        expected = net(x)
+        P.convert(net, "zeros")
+        assert net[0].width == 0 and net[1].width == (2, 1) and net[2].width is None
+        assert torch.allclose(net(x), expected, atol=1e-6)  # the same sizes and values as before
+        P.convert(net, "circular")
+        assert net(x).shape == expected.shape  # an unpadded conv stays unpadded under any mode
+
+
+@pytest.mark.parametrize("mode", ["circular", "reflect", "replicate"])
+def test_convert_pads_a_pooling_layer_by_the_mode(mode):
+    net = nn.Sequential(nn.MaxPool2d(3, 2, padding=1))
+    x = torch.randn(1, 2, 8, 8)
+    P.convert(net, mode)
+    assert isinstance(net[0], P.BorderPool2d) and P.modes_of(net) == {mode}
+    expected = F.max_pool2d(F.pad(x, (1, 1, 1, 1), mode=mode), 3, 2)
+    assert torch.equal(net(x), expected)
+    P.convert(net, "zeros")  # back to PyTorch's own padding (minus infinity for a max-pool)
+    assert torch.equal(net(x), F.max_pool2d(x, 3, 2, 1))
+    P.convert(net, "valid")
+    assert torch.equal(net(x), F.max_pool2d(x, 3, 2))
+
+
+def test_border_pool_rejects_other_layers():
+    with pytest.raises(TypeError, match="MaxPool2d or nn.AvgPool2d"):
+        P.BorderPool2d(nn.ReLU())
+
+
+
+def _pooled_features(arch: str) -> tuple[nn.Module, nn.Module]:
+    """A random torchvision network and the function from images to its globally pooled last features."""
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    net = getattr(torchvision.models, arch)(weights=None).eval()
+    if arch.startswith("vgg"):
+        return net, nn.Sequential(net.features, nn.AdaptiveAvgPool2d(1))
+    if arch.startswith("resnet"):
+        net.fc = nn.Identity()
+    else:
+        net.classifier = nn.Identity()
+    return net, net
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "vgg11_bn", "mobilenet_v3_small"])
+@torch.no_grad()
+def test_convert_circular_makes_torchvision_models_shift_invariant(arch):
+    """A circular shift by the network's total stride (32) leaves the globally pooled features unchanged
+    once every convolution and padded pool wraps around; zero padding does not."""
+    net, pooled = _pooled_features(arch)
+    x = torch.rand(2, 3, 64, 64)
+    shifted = torch.roll(x, shifts=32, dims=-1)
+    before = pooled(x).flatten(1)
+    change = (pooled(shifted).flatten(1) - before).abs().max() / before.abs().max()
+    P.convert(net, "circular")
+    assert P.modes_of(net) == {"circular"}
+    out = pooled(x).flatten(1)
+    assert (pooled(shifted).flatten(1) - out).abs().max() <= 1e-5 * out.abs().max() < change
+    P.convert(net, "zeros")
+    assert torch.allclose(pooled(x).flatten(1), before, atol=1e-5)  # converting back restores the network
+
+
+def test_partial_window_without_image_pixels_gives_zero():
+    conv = _ones_conv("partial", bias=True)
+    conv.width = 3  # the outermost outputs of a 3x3 window see only padding
+    out = conv(torch.ones(1, 1, SIZE, SIZE))
+    assert out.shape[-1] == SIZE + 4
+    assert torch.all(out[0, 0, 0] == 0) and torch.all(out[0, 0, :, -1] == 0)
+    assert torch.allclose(out[0, 0, 1:-1, 1:-1], torch.full((SIZE + 2, SIZE + 2), 9.5))

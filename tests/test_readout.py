@@ -261,3 +261,21 @@ def test_bench_features_stage_out_of_range(bench, vgg, stage):
 def test_bench_run_unknown_target_lists_targets(bench):
     with pytest.raises(ValueError, match="H, V, G"):
         bench.run(None, names=["D"])
+
+
+def test_bench_memo_follows_the_backbone_s_content(bench, vgg):
+    """Features and readouts are kept by what a backbone computes, not by which object it is: the same network
+    changed in place is read anew, an identical copy is not."""
+    import copy
+
+    from poslib import padding
+
+    net = copy.deepcopy(vgg)
+    first = bench.run(net, names=["H"])
+    assert bench.run(copy.deepcopy(net), names=["H"]) is first  # the same content: the kept result
+    padding.convert(net, "circular")
+    converted = bench.run(net, names=["H"])
+    assert converted is not first
+    assert not torch.equal(bench.features(net)["train"], bench.features(vgg)["train"])
+    bench.release(net)
+    assert bench.run(net, names=["H"]) is not converted  # released: trained again
