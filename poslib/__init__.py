@@ -16,6 +16,9 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``features`` multi-level features, resized and concatenated
 * ``readout``  the position-encoding readout (PosENet's PEM)
 * ``posenet``  readout experiments: features in, SPC/MAE out; the readouts' sizes
+* ``taps``     any network (torchvision CNN, Vision Transformer, your own) read at named layers
+* ``meter``    the position meter: how much position each layer of any network encodes
+* ``meter_cli`` the ``poslib-meter`` command
 * ``ablations`` the padding ablations' sizes, budgets and run plan
 * ``border_tasks`` the border tasks' networks, data sets, cached runs and ring weights
 * ``border_runs`` which border-task networks a profile trains, and their scores as tidy tables
@@ -30,7 +33,7 @@ Small modules, one job each (the chapter that introduces each is named in its do
 __version__ = "0.1.0"
 
 from . import (ablations, border_runs, border_tasks, cache, chapter, claims, config, data, features, findings, glyphs, grids, infer,  # noqa: E402
-               metrics, models, padding, paper, plots, posenet, readout, tables, targets, train)
+               meter, metrics, models, padding, paper, plots, posenet, readout, tables, taps, targets, train)
 
 __all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
-           "paper", "plots", "posenet", "readout", "tables", "targets", "train", "__version__"]
+           "meter", "taps", "paper", "plots", "posenet", "readout", "tables", "targets", "train", "__version__"]
