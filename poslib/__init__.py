@@ -9,6 +9,7 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``padding``  convolutions with every border behaviour, and converting a model between them
 * ``models``   VGG- and ResNet-style backbones; the paper's ImageNet ones
 * ``data``     shipped photos, synthetic inputs, the offline shapes task
+* ``datasets`` the paper profile's real data sets (DUTS-TR, PASCAL-S) read from folders
 * ``glyphs``   class-labelled patches (digits over photo crops), the border tasks' stand-in for CIFAR-10
 * ``grids``    the k x k grid canvases of the border tasks: cells, rings, placing patches, the tasks
 * ``train``    training loops, the one way a trained network is made and cached, and the backbones
@@ -32,8 +33,8 @@ Small modules, one job each (the chapter that introduces each is named in its do
 """
 __version__ = "0.1.0"
 
-from . import (ablations, border_runs, border_tasks, cache, chapter, claims, config, data, features, findings, glyphs, grids, infer,  # noqa: E402
+from . import (ablations, border_runs, border_tasks, cache, chapter, claims, config, data, datasets, features, findings, glyphs, grids, infer,  # noqa: E402
                meter, metrics, models, padding, paper, plots, posenet, readout, tables, taps, targets, train)
 
-__all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
+__all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
            "meter", "taps", "paper", "plots", "posenet", "readout", "tables", "targets", "train", "__version__"]

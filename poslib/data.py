@@ -5,12 +5,11 @@
 * The paper's black, white and noise test images (:func:`synthetic_inputs`).
 * A position-agnostic classification task for training backbones offline: ten shape classes drawn at
   random places, sizes, angles and colours on photo crops (:func:`shapes`).
-* In the ``paper`` profile, folders of real data sets (:func:`image_folder`).
+* In the ``paper`` profile, the real data sets instead of the photo crops (:mod:`poslib.datasets`).
 """
 from __future__ import annotations
 
 import math
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import config
+from . import config, datasets
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -114,9 +113,15 @@ def natural_crops(split: str, n: int, size: int, seed: int = 0) -> torch.Tensor:
 
 def readout_sets(seed: int, n_train: int, n_test: int, size: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """One seed's readout data: ``n_train`` training crops, and test sets of ``n_test`` held-out photo crops
-    (``natural``) plus the black, white and noise images; crops drawn from streams 0 and 1 of ``seed``."""
-    test = {"natural": natural_crops("test", n_test, size, seed=config.stream(seed, 1)), **synthetic_inputs(size)}
-    return natural_crops("train", n_train, size, seed=config.stream(seed, 0)), test
+    (``natural``) plus the black, white and noise images; crops drawn from streams 0 and 1 of ``seed``.
+    In the ``paper`` profile the training and natural test images are DUTS-TR and PASCAL-S instead
+    (:func:`datasets.saliency_sets`), the same for every seed."""
+    if not config.get_profile().offline:
+        train, natural = datasets.saliency_sets(n_train, n_test, size)
+    else:
+        train = natural_crops("train", n_train, size, seed=config.stream(seed, 0))
+        natural = natural_crops("test", n_test, size, seed=config.stream(seed, 1))
+    return train, {"natural": natural, **synthetic_inputs(size)}
 
 
 def synthetic_inputs(size: int) -> dict[str, torch.Tensor]:
@@ -227,35 +232,3 @@ def shapes(n: int, size: int, seed: int, min_radius: float = 0.1, max_radius: fl
         col[dull] = (bg_mean[dull].mean(1, keepdim=True) < 0.5).float().expand(-1, 3)  # white on dark
         images[s:e] = torch.where(m[:, None], col[:, :, None, None], images[s:e])
     return images, labels
-
-
-def image_folder(path: str | os.PathLike, size: int, limit: int | None = None) -> torch.Tensor:
-    """All JPEG/PNG images of a folder, resized to ``size`` x ``size`` (paper profile: DUTS, PASCAL-S)."""
-    from PIL import Image
-
-    folder = Path(path)
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"image folder {folder} not found. The 'paper' profile reads real data sets from POSLIB_DATA "
-            "(DUTS-TR/ for training, PASCAL-S/ for testing); download them, or use POSLIB_PROFILE=book."
-        )
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    if not files:
-        raise FileNotFoundError(f"no .jpg/.jpeg/.png images in {folder}")
-    files = files[:limit] if limit else files
-    out = torch.empty(len(files), 3, size, size)
-    for i, f in enumerate(files):
-        a = np.asarray(Image.open(f).convert("RGB").resize((size, size), Image.BILINEAR), dtype=np.float32)
-        out[i] = torch.from_numpy(a / 255.0).permute(2, 0, 1)
-    return out
-
-
-def data_root() -> Path:
-    """The folder holding the paper's data sets, from ``POSLIB_DATA`` (paper profile)."""
-    root = os.environ.get("POSLIB_DATA")
-    if not root:
-        raise FileNotFoundError(
-            "the 'paper' profile needs the real data sets: set POSLIB_DATA to a folder holding DUTS-TR/ "
-            "and PASCAL-S/ image folders, or use POSLIB_PROFILE=book to run offline."
-        )
-    return Path(root)

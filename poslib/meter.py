@@ -26,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import config, data, metrics, padding, posenet, targets
+from . import config, data, datasets, metrics, padding, posenet, targets
 from .taps import Taps
 
 Images = Union[torch.Tensor, str, os.PathLike, Sequence]
@@ -70,7 +70,7 @@ class Report:
 def _as_images(images: Images, size: int) -> torch.Tensor:
     """The user's images as an (N, 3, size, size) float tensor in [0, 1]: a tensor, a folder or PIL images."""
     if isinstance(images, (str, os.PathLike)):
-        return data.image_folder(Path(images), size)
+        return datasets.image_folder(Path(images), size)
     if isinstance(images, torch.Tensor):
         x = images.float()
         if x.dim() != 4 or x.shape[1] != 3:

@@ -179,44 +179,36 @@ def receptive_field(model: nn.Module) -> list[int]:
     return fields
 
 
-class ImageNetBackbone(nn.Module):
-    """The paper's frozen ImageNet VGG16 or ResNet-152 from torchvision, exposing ``stages`` (paper profile)."""
+#: The layers PosENet reads in the paper's ImageNet networks: VGG16's ReLUs after conv1_2, conv2_2, conv3_3,
+#: conv4_3 and conv5_3, and ResNet-152's four stages.
+IMAGENET_TAPS = {"vgg": ("features.3", "features.8", "features.15", "features.22", "features.29"),
+                 "resnet": ("layer1", "layer2", "layer3", "layer4")}
 
-    VGG16_TAPS = (3, 8, 15, 22, 29)  # ReLU after conv1_2, conv2_2, conv3_3, conv4_3, conv5_3
 
-    def __init__(self, arch: str):
-        super().__init__()
-        import torchvision
+def imagenet_backbone(arch: str, pretrained: bool = True) -> nn.Module:
+    """The paper's ImageNet VGG16 or ResNet-152 from torchvision, read at :data:`IMAGENET_TAPS` through
+    :class:`poslib.taps.Taps`, with the ImageNet mean and std of the weights' own transforms (paper profile).
 
-        self.arch = arch
-        try:
-            if arch == "vgg":
-                net = torchvision.models.vgg16(weights=torchvision.models.VGG16_Weights.IMAGENET1K_V1)
-                self.body = net.features[: self.VGG16_TAPS[-1] + 1]
-            elif arch == "resnet":
-                net = torchvision.models.resnet152(weights=torchvision.models.ResNet152_Weights.IMAGENET1K_V1)
-                self.body = net
-            else:
-                raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
-        except (OSError, RuntimeError) as err:  # URLError is an OSError
-            raise RuntimeError(
-                f"could not load torchvision's ImageNet weights for {arch!r} ({err}). The 'paper' profile "
-                "needs them: run once on a machine with internet access (they are cached under "
-                "~/.cache/torch/hub/checkpoints), or copy the .pth file there, or use POSLIB_PROFILE=book, "
-                "which trains its own backbones offline."
-            ) from err
+    ``pretrained=False`` builds the same network with random weights (and the same normalisation), which
+    needs no download. The weights come from the local torch cache; when they are not there and cannot be
+    downloaded, the error says what to do.
+    """
+    import torchvision
 
-    def stages(self, x: torch.Tensor) -> list[torch.Tensor]:  # noqa: D102
-        out = []
-        if self.arch == "vgg":
-            for i, layer in enumerate(self.body):
-                x = layer(x)
-                if i in self.VGG16_TAPS:
-                    out.append(x)
-            return out
-        b = self.body
-        x = b.maxpool(b.relu(b.bn1(b.conv1(x))))
-        for layer in (b.layer1, b.layer2, b.layer3, b.layer4):
-            x = layer(x)
-            out.append(x)
-        return out
+    from .taps import Taps
+
+    if arch not in IMAGENET_TAPS:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    name, weights = {"vgg": ("vgg16", torchvision.models.VGG16_Weights.IMAGENET1K_V1),
+                     "resnet": ("resnet152", torchvision.models.ResNet152_Weights.IMAGENET1K_V1)}[arch]
+    try:
+        net = torchvision.models.get_model(name, weights=weights if pretrained else None)
+    except (OSError, RuntimeError) as err:  # URLError is an OSError
+        raise RuntimeError(
+            f"could not load torchvision's ImageNet weights for {arch!r} ({err}). The 'paper' profile "
+            "needs them: run once on a machine with internet access (they are cached under "
+            "~/.cache/torch/hub/checkpoints), or copy the .pth file there, or use POSLIB_PROFILE=book, "
+            "which trains its own backbones offline."
+        ) from err
+    tf = weights.transforms()
+    return Taps(net, IMAGENET_TAPS[arch], tf.mean, tf.std)

@@ -186,7 +186,7 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     if not profile.offline and trained and images is None and pad_width is None:
         if arch == "resnet" and mode != "zeros":
             raise ValueError("the paper only removes padding from VGG16: ResNet skip connections would not fit")
-        net = models.ImageNetBackbone(arch)
+        net = models.imagenet_backbone(arch)
         if mode != "zeros":
             padding.convert(net, mode)
         net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}

@@ -178,39 +178,3 @@ def test_shapes_test_backgrounds():
     assert (x != bg).any()
     with pytest.raises(ValueError, match="'train' or 'test'"):
         data.shapes(10, 24, seed=0, backgrounds="val")
-
-
-def test_image_folder(tmp_path):
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(tmp_path / "a.png")
-    Image.fromarray(rng.integers(0, 256, (12, 12), dtype=np.uint8)).save(sub / "b.JPG")
-    (tmp_path / "notes.txt").write_text("not an image")
-    out = data.image_folder(tmp_path, 16)
-    assert out.shape == (2, 3, 16, 16)
-    assert float(out.min()) >= 0 and float(out.max()) <= 1
-    assert data.image_folder(tmp_path, 8, limit=1).shape == (1, 3, 8, 8)
-
-
-def test_image_folder_missing_mentions_poslib_data(tmp_path):
-    with pytest.raises(FileNotFoundError, match="POSLIB_DATA"):
-        data.image_folder(tmp_path / "DUTS-TR", 16)
-
-
-def test_image_folder_without_images(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"no \.jpg/\.jpeg/\.png images"):
-        data.image_folder(tmp_path, 16)
-
-
-def test_data_root(monkeypatch, tmp_path):
-    monkeypatch.setenv("POSLIB_DATA", str(tmp_path))
-    assert data.data_root() == tmp_path
-
-
-def test_data_root_unset(monkeypatch):
-    monkeypatch.delenv("POSLIB_DATA", raising=False)
-    with pytest.raises(FileNotFoundError, match="POSLIB_DATA.*POSLIB_PROFILE=book"):
-        data.data_root()

@@ -102,18 +102,38 @@ def test_receptive_field_does_not_touch_the_model():
 def test_imagenet_backbone_unknown_arch():
     pytest.importorskip("torchvision")
     with pytest.raises(ValueError, match="vgg, resnet"):
-        models.ImageNetBackbone("alexnet")
+        models.imagenet_backbone("alexnet")
 
 
 def test_imagenet_backbone_offline_error_is_helpful(monkeypatch):
-    torchvision = pytest.importorskip("torchvision")
+    pytest.importorskip("torchvision")
+    import torchvision.models._api as api
 
     def offline(*args, **kwargs):
         raise OSError("no network")
 
-    monkeypatch.setattr(torchvision.models, "vgg16", offline)
-    with pytest.raises(RuntimeError, match="POSLIB_PROFILE=book"):
-        models.ImageNetBackbone("vgg")
+    monkeypatch.setattr(api, "load_state_dict_from_url", offline)  # the download the weights would make
+    with pytest.raises(RuntimeError, match="POSLIB_PROFILE=book") as err:
+        models.imagenet_backbone("vgg")
+    assert "~/.cache/torch/hub/checkpoints" in str(err.value)
+
+
+@pytest.mark.parametrize("arch, widths", [("vgg", [64, 128, 256, 512, 512]), ("resnet", [256, 512, 1024, 2048])])
+def test_imagenet_backbone_reads_the_paper_s_layers_normalised(arch, widths):
+    """Random weights, no download: the paper's taps, and ImageNet normalisation from the weights' transforms."""
+    pytest.importorskip("torchvision")
+    from poslib.taps import Taps
+
+    net = models.imagenet_backbone(arch, pretrained=False).eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        maps = net.stages(x)
+        mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)))
+        by_hand = Taps(net.model, models.IMAGENET_TAPS[arch]).stages((x - mean) / std)
+    assert [m.shape[1] for m in maps] == widths
+    assert maps[0].shape[-1] == (64 if arch == "vgg" else 16)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(maps, by_hand))
+    assert "0.485" in net.describe_input() and "0.229" in net.describe_input()
 
 
 def test_models_are_nn_modules():
