@@ -15,11 +15,13 @@ from . import config, infer, metrics
 
 
 def multilevel(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: int,
-               stages: Optional[Sequence[int]] = None) -> torch.Tensor:
+               stages: Optional[Sequence[int]] = None, snap_eps: Optional[float] = None) -> torch.Tensor:
     """Features of one batch: the chosen stages, each resized bilinearly to ``feat_size``, concatenated.
 
     ``backbone=None`` gives the raw image resized to ``feat_size`` (the readout alone, "PosENet" in the
     paper). ``stages`` picks stages by index (0 = shallowest); ``None`` takes them all (Chapter 1).
+    With ``snap_eps`` (a machine epsilon), each stage's maps that are constant up to rounding at that stage's
+    scale are made exactly constant (:func:`flatten_constant`), in float32.
     """
     if images.dim() != 4 or images.shape[1] != 3:
         raise ValueError(f"images must be a (N, 3, H, W) batch, got shape {tuple(images.shape)}")
@@ -30,28 +32,37 @@ def multilevel(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: i
     for i in picked:
         if not -len(maps) <= i < len(maps):
             raise ValueError(f"stage {i} does not exist; this backbone has stages 0..{len(maps) - 1}")
-    return torch.cat([F.interpolate(maps[i], size=(feat_size, feat_size), mode="bilinear", align_corners=True)
-                      for i in picked], dim=1)
+    out = [F.interpolate(maps[i], size=(feat_size, feat_size), mode="bilinear", align_corners=True) for i in picked]
+    if snap_eps is not None:
+        out = [flatten_constant(f.float(), snap_eps) for f in out]
+    return torch.cat(out, dim=1)
 
 
 def _flat_mask(feats: torch.Tensor, eps: float) -> torch.Tensor:
-    """(N, C) True where a map of ``feats`` (N, C, h, w) is constant up to rounding at machine epsilon ``eps``."""
+    """(N, C) True where a map of one stage's ``feats`` (N, C, h, w) is constant up to rounding: its spread is
+    within :data:`metrics.FLAT_ULPS` units of machine epsilon ``eps`` of the stage's largest magnitude in that
+    image. The stage's scale, not the map's, is what rounding scales with: a map that is the small
+    difference of large sums carries the rounding of those sums."""
     flat = feats.flatten(2)
-    return flat.amax(2) - flat.amin(2) <= metrics.FLAT_ULPS * eps * flat.abs().amax(2)
+    scale = feats.abs().flatten(1).amax(1)[:, None]
+    return flat.amax(2) - flat.amin(2) <= metrics.FLAT_ULPS * eps * scale
 
 
 @torch.no_grad()
 def flat_share(backbone: nn.Module, images: torch.Tensor, feat_size: int) -> float:
     """The share of ``backbone``'s multi-level feature maps of ``images`` that are constant up to the numeric
     path's rounding (before :func:`extract` snaps them): 1.0 when no map carries any spatial signal."""
+    x = images.to(config.device())
     with config.autocast():
-        f = multilevel(backbone, images.to(config.device()), feat_size)
-    return float(_flat_mask(f.float().cpu(), config.eps()).float().mean())
+        maps = backbone.stages(x)
+    masks = [_flat_mask(F.interpolate(m, size=(feat_size, feat_size), mode="bilinear", align_corners=True)
+                        .float().cpu(), config.eps()) for m in maps]
+    return float(torch.cat(masks, dim=1).float().mean())
 
 
 def flatten_constant(feats: torch.Tensor, eps: float) -> torch.Tensor:
-    """``feats`` (N, C, h, w) with every map that is constant up to rounding (:func:`metrics.is_flat` at
-    machine epsilon ``eps``) set exactly to its mean, in place; returns it.
+    """One stage's ``feats`` (N, C, h, w) with every map that is constant up to rounding at the stage's scale
+    (see :func:`_flat_mask`; machine epsilon ``eps``) set exactly to its mean, in place; returns it.
 
     A network without a border signal turns a blank image into constant maps, but the same sum computed
     at different pixels by different kernels can differ in its last bits, and a readout would rank that
@@ -67,7 +78,6 @@ def flatten_constant(feats: torch.Tensor, eps: float) -> torch.Tensor:
 def extract(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: int,
             stages: Optional[Sequence[int]] = None, batch: int = 128) -> torch.Tensor:
     """:func:`multilevel` over a whole image set, in batches, on the numeric path of :func:`config.autocast`;
-    maps constant up to that path's rounding are made exactly constant (:func:`flatten_constant`).
-    Returns a float32 CPU tensor (N, C, s, s)."""
-    feats = infer.batched(lambda x: multilevel(backbone, x, feat_size, stages), images, batch)
-    return flatten_constant(feats, config.eps())
+    maps constant up to that path's rounding are made exactly constant, stage by stage
+    (:func:`flatten_constant`). Returns a float32 CPU tensor (N, C, s, s)."""
+    return infer.batched(lambda x: multilevel(backbone, x, feat_size, stages, snap_eps=config.eps()), images, batch)

@@ -212,3 +212,30 @@ def imagenet_backbone(arch: str, pretrained: bool = True) -> nn.Module:
         ) from err
     tf = weights.transforms()
     return Taps(net, IMAGENET_TAPS[arch], tf.mean, tf.std)
+
+
+def small_vit(image_size: int = 80, patch_size: int = 8, layers: int = 4, width: int = 64, heads: int = 4,
+              n_classes: int = 10) -> nn.Module:
+    """A small torchvision Vision Transformer that runs on a CPU: ``layers`` encoder blocks of ``width``
+    channels over (image_size / patch_size)^2 patches, a class token and a learned position embedding."""
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    return VisionTransformer(image_size=image_size, patch_size=patch_size, num_layers=layers, num_heads=heads,
+                             hidden_dim=width, mlp_dim=2 * width, num_classes=n_classes)
+
+
+def without_position_embedding(model: nn.Module) -> nn.Module:
+    """A copy of a Transformer with every learned position embedding (a parameter whose name contains
+    ``pos_embed`` or ``position_embed``) set to zero: its tokens then carry no position of their own."""
+    import copy
+
+    out = copy.deepcopy(model)
+    found = [name for name, _ in out.named_parameters() if "pos_embed" in name or "position_embed" in name]
+    if not found:
+        raise ValueError("the model has no parameter named like a position embedding (pos_embed..., "
+                         "position_embed...); nothing to remove")
+    with torch.no_grad():
+        for name, p in out.named_parameters():
+            if name in found:
+                p.zero_()
+    return out

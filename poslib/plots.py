@@ -113,6 +113,22 @@ def bars(values: dict, errors: Optional[dict] = None, title: str = "", ylabel: s
     return ax.figure
 
 
+def ranked_bars(seeds: pd.DataFrame, key: str, order: Sequence[str], title: str, ylabel: str, xlabel: str = "",
+                value: str = "spc") -> plt.Figure:
+    """Bars of the mean ± SD of ``value`` per group of ``key`` (in ``order``) over a tidy per-seed table, with
+    every seed as a dot (every chapter that ranks)."""
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(order) + 1.5), 3.2))
+    for i, name in enumerate(order):
+        v = seeds.loc[seeds[key] == name, value].to_numpy(dtype=float)
+        ax.bar(i, v.mean(), yerr=v.std(ddof=1) if len(v) > 1 else 0.0, capsize=3, color="tab:blue")
+        ax.scatter([i] * len(v), v, color="k", s=8, zorder=3)
+    ax.set_xticks(range(len(order)), order, rotation=20)
+    ax.set(ylabel=ylabel, xlabel=xlabel, title=title)
+    ax.axhline(0, color="k", lw=0.6)
+    fig.tight_layout()
+    return fig
+
+
 def curves(table, x: str, y: str, hue: str, title: str, xlabel: str, ylabel: str, chance: Optional[float] = None,
            ax: Optional[plt.Axes] = None, ylim: tuple = (0.0, 1.02)) -> plt.Figure:
     """Mean ± SD of ``y`` against ``x``, one line per ``hue``, over the rows (seeds) of a tidy table;

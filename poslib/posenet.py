@@ -94,7 +94,9 @@ class Bench:
         All stages are extracted once; a subset of ``stages`` is a slice of their channels. Features are kept
         under the backbone's content (:func:`cache.network_key`), so a backbone changed in place is read anew.
         """
-        key = _memo_key(backbone)
+        return self._features(backbone, _memo_key(backbone), stages)
+
+    def _features(self, backbone: Optional[nn.Module], key: str, stages: Optional[Sequence[int]]) -> dict:
         if key not in self._memo:
             fs = self.feat_size
             out = {"train": features.extract(backbone, self.train_images, fs)}
@@ -133,8 +135,9 @@ class Bench:
         if unknown:
             raise ValueError(f"unknown target(s) {unknown}; this bench has {', '.join(self.names)}")
         idx = [self.names.index(n) for n in names]
-        feats = self.features(backbone, stages)
-        run_key = (_memo_key(backbone), None if stages is None else tuple(stages), depth, kernel, padding, seed, names)
+        key = _memo_key(backbone)
+        feats = self._features(backbone, key, stages)
+        run_key = (key, None if stages is None else tuple(stages), depth, kernel, padding, seed, names)
         if run_key in self._runs:
             return self._runs[run_key]
         z = self.sizes

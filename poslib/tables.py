@@ -65,6 +65,33 @@ def _mean_sd(v: pd.Series, decimals: int) -> str:
     return claims.mean_sd(v, decimals) if len(v) else "nan (n=0)"
 
 
+def seed_means(scores: pd.DataFrame, by: Sequence[str] | str, input: str | Sequence[str] = "natural",
+               targets: Sequence[str] | None = None, value: str = "spc") -> pd.DataFrame:
+    """One row per group of ``by`` and seed: the mean of ``value`` over the target maps (all, or ``targets``)
+    on test input(s) ``input``; a tidy table with the ``by`` columns, ``seed`` and ``value``."""
+    by = [by] if isinstance(by, str) else list(by)
+    rows = scores[scores["input"].isin([input] if isinstance(input, str) else list(input))]
+    if targets is not None:
+        rows = rows[rows["target"].isin(list(targets))]
+    if rows.empty:
+        raise KeyError(f"no scores on input {input!r} for targets {targets}")
+    return rows.groupby(by + ["seed"], sort=False)[value].mean().reset_index()
+
+
+def clearly_above(seeds: pd.DataFrame, key: str, order: Sequence[str], margin: float, value: str = "spc") -> list[str]:
+    """For each group of ``key`` in ``order`` (best first), whether it lies clearly above the next one by the
+    claims' ``separated`` rule with ``margin`` (every seed above every seed of the next, mean gap > margin)."""
+    out = []
+    for this, below in zip(order, list(order[1:]) + [None]):
+        if below is None:
+            out.append("")
+            continue
+        above, _ = claims.judge("separated", per_seed(seeds, value, **{key: this}),
+                                per_seed(seeds, value, **{key: below}), margin)
+        out.append("yes" if above else "no (seeds overlap or gap small)")
+    return out
+
+
 def per_seed(frame: pd.DataFrame, value: str = "spc", **where) -> np.ndarray:
     """One number per seed, in seed order: the mean of ``value`` over the rows of ``frame`` that match
     ``where`` (column = value; a list or tuple value matches any of its items)."""

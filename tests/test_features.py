@@ -54,6 +54,20 @@ def test_flatten_constant_touches_only_the_flat_maps():
     assert torch.unique(feats[0, 1]).numel() == 1
 
 
+def test_flatness_is_judged_at_the_stage_s_scale():
+    """A small map beside large ones carries the rounding of the large sums it came from: a wiggle of a few
+    units of the stage's largest value is rounding, even where it is large for the small map itself."""
+    feats = torch.full((1, 2, 6, 6), 100.0)
+    feats[0, 1] = 0.001 + 4 * metrics.FLOAT32_EPS * 100.0 * torch.rand(6, 6, generator=torch.Generator().manual_seed(0))
+    features.flatten_constant(feats, metrics.FLOAT32_EPS)
+    assert torch.unique(feats[0, 1]).numel() == 1
+    real = torch.full((1, 2, 6, 6), 100.0)
+    real[0, 1] = torch.linspace(0, 0.01, 36).view(6, 6)  # 1e-4 of the stage's scale: a signal, kept
+    before = real.clone()
+    features.flatten_constant(real, metrics.FLOAT32_EPS)
+    assert torch.equal(real, before)
+
+
 def test_flatten_constant_keeps_all_zero_maps_zero():
     feats = torch.zeros(1, 2, 4, 4)
     assert torch.equal(features.flatten_constant(feats, metrics.FLOAT32_EPS), torch.zeros(1, 2, 4, 4))

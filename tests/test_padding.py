@@ -35,7 +35,8 @@ def _spread(t: torch.Tensor) -> float:
 # ----------------------------------------------------------------------------- mode names
 
 def test_modes_listed():
-    assert set(P.MODES) == {"zeros", "reflect", "replicate", "circular", "partial", "valid", "full", "resize"}
+    assert set(P.MODES) == {"zeros", "reflect", "replicate", "circular", "partial", "valid", "full", "resize",
+                            "extrapolate"}
     assert set(P.SAME_SIZE_MODES) == set(P.MODES) - {"valid", "full"}
 
 
@@ -383,3 +384,42 @@ def test_partial_window_without_image_pixels_gives_zero():
     assert out.shape[-1] == SIZE + 4
     assert torch.all(out[0, 0, 0] == 0) and torch.all(out[0, 0, :, -1] == 0)
     assert torch.allclose(out[0, 0, 1:-1, 1:-1], torch.full((SIZE + 2, SIZE + 2), 9.5))
+
+
+# ----------------------------------------------------------------------------- extrapolating padding
+
+def test_extrapolate_pad_by_hand():
+    x = torch.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]])[None, None]
+    expected = torch.tensor([[-3.0, -1.0, 1.0, 5.0, 9.0],   # 2 x row 0 - row 1 (row 0 extended first)
+                             [0.0, 1.0, 2.0, 4.0, 6.0],     # 1 + (1 - 2) = 0 ... 4 + (4 - 2) = 6
+                             [3.0, 3.0, 3.0, 3.0, 3.0],
+                             [6.0, 5.0, 4.0, 2.0, 0.0]])    # 2 x row 1 - row 0
+    assert torch.equal(P.extrapolate_pad(x, (1, 1, 1, 1))[0, 0], expected)
+    assert torch.equal(P.conv2d(1, 1, 3, "extrapolate").border(x)[0, 0], expected)
+
+
+def test_extrapolate_continues_a_linear_ramp_exactly():
+    i, j = torch.meshgrid(torch.arange(-2.0, 8.0), torch.arange(-3.0, 9.0), indexing="ij")
+    plane = 0.5 + 2.0 * i - 1.5 * j
+    inner = plane[2:-2, 3:-3][None, None]
+    assert torch.allclose(P.extrapolate_pad(inner, (3, 3, 2, 2))[0, 0], plane)
+
+
+def test_extrapolate_on_a_one_pixel_axis_repeats_it():
+    x = torch.tensor([[2.0, 5.0]])[None, None]  # one row
+    assert torch.equal(P.extrapolate_pad(x, (0, 0, 1, 2))[0, 0], x[0, 0].repeat(4, 1))
+
+
+def test_extrapolate_keeps_a_blank_image_blank():
+    out = _ones_conv("extrapolate")(torch.ones(1, 1, SIZE, SIZE))
+    assert _spread(out) == 0 and float(out[0, 0, 0, 0]) == 9.0
+
+
+def test_extrapolate_pools_and_converts():
+    net = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(3, 2, padding=1))
+    P.convert(net, "extrapolate")
+    assert P.modes_of(net) == {"extrapolate"}
+    x = torch.rand(1, 1, 8, 8)
+    with torch.no_grad():
+        y = net[0](x)
+        assert torch.equal(net(x), F.max_pool2d(P.extrapolate_pad(y, (1, 1, 1, 1)), 3, 2))
