@@ -102,8 +102,8 @@ class Bench:
             out = {"train": features.extract(backbone, self.train_images, fs)}
             for name, imgs in self.test_sets.items():
                 out[name] = features.extract(backbone, imgs, fs)
-            widths = [] if backbone is None else [f.shape[1] for f in backbone.stages(self.train_images[:1].to(
-                next(backbone.parameters()).device))]
+            widths = [] if backbone is None else [
+                f.shape[1] for f in backbone.stages(self.train_images[:1].to(config.device()))]
             self._memo[key] = (out, widths)
         out, widths = self._memo[key]
         if stages is None or backbone is None:

@@ -285,3 +285,34 @@ def test_ablation_budgets_follow_the_profile():
     assert ablations.probe_sizes(book).epochs == ablations.sizes(book).probe_epochs
     assert ablations.probe_sizes(book).feat_size == posenet.sizes(book).feat_size
     assert not ablations.full_tables(smoke) and ablations.full_tables(book) and ablations.full_tables(paper)
+
+
+# ----------------------------------------------------------------------------- per-seed tables
+
+def _scores() -> pd.DataFrame:
+    rows = []
+    for mode, level in (("zeros", 0.8), ("reflect", 0.3), ("circular", 0.28)):
+        for seed in (0, 1, 2):
+            for target in ("H", "G"):
+                for inp, shift in (("natural", 0.0), ("black", -0.5)):
+                    rows.append({"mode": mode, "seed": seed, "target": target, "input": inp,
+                                 "spc": level + shift + 0.01 * seed + (0.02 if target == "G" else 0.0)})
+    return pd.DataFrame(rows)
+
+
+def test_seed_means_averages_targets_per_group_and_seed():
+    means = tables.seed_means(_scores(), "mode")
+    assert list(means.columns) == ["mode", "seed", "spc"] and len(means) == 9
+    assert means.query("mode == 'zeros' and seed == 1")["spc"].item() == pytest.approx(0.8 + 0.01 + 0.01)
+    only_h = tables.seed_means(_scores(), "mode", targets=["H"])
+    assert only_h.query("mode == 'zeros' and seed == 0")["spc"].item() == pytest.approx(0.8)
+    both = tables.seed_means(_scores(), "mode", ["natural", "black"], targets=["H"])
+    assert both.query("mode == 'zeros' and seed == 0")["spc"].item() == pytest.approx(0.55)
+    with pytest.raises(KeyError, match="no scores"):
+        tables.seed_means(_scores(), "mode", "white")
+
+
+def test_clearly_above_uses_the_claims_rule():
+    means = tables.seed_means(_scores(), "mode")
+    column = tables.clearly_above(means, "mode", ["zeros", "reflect", "circular"], margin=0.05)
+    assert column == ["yes", "no (seeds overlap or gap small)", ""]
