@@ -130,9 +130,9 @@ def ranked_bars(seeds: pd.DataFrame, key: str, order: Sequence[str], title: str,
 
 
 def curves(table, x: str, y: str, hue: str, title: str, xlabel: str, ylabel: str, chance: Optional[float] = None,
-           ax: Optional[plt.Axes] = None, ylim: tuple = (0.0, 1.02)) -> plt.Figure:
+           ax: Optional[plt.Axes] = None, ylim: Optional[tuple] = None) -> plt.Figure:
     """Mean ± SD of ``y`` against ``x``, one line per ``hue``, over the rows (seeds) of a tidy table;
-    a dashed line at ``chance`` (Chapter 3's accuracy-against-distance-to-the-border curves)."""
+    a dashed line at ``chance``. The y axis spans 0 to 1 (``ylim`` None), reaching below 0 when a mean does."""
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.2, 3.2))
@@ -145,7 +145,8 @@ def curves(table, x: str, y: str, hue: str, title: str, xlabel: str, ylabel: str
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.set_ylim(*ylim)
+    lowest = float(table.groupby([hue, x])[y].mean().min())
+    ax.set_ylim(*(ylim or (0.0 if lowest >= 0 else lowest - 0.05, 1.02)))
     ax.set_xticks(sorted(table[x].unique()))
     ax.legend(fontsize=7, ncol=2)
     if fig is not None:
