@@ -164,11 +164,12 @@ def measure(model: nn.Module, layers: Optional[Sequence[str]] = None, images: Op
     n_layers = len(shapes)
     layer_ids = taps.layers or [f"stage {i}" for i in range(n_layers)]
     seeds = tuple(seeds or profile.seeds[:1])
-    rows, preds = [], {}
+    rows, preds, n_train = [], {}, 0
     try:
         bar = tqdm(total=len(seeds) * n_layers, desc=f"meter {name}", leave=False)
         for seed in seeds:
             bench = posenet.Bench(*_bench_data(images, side, sizes, seed), target_names, sizes=sizes)
+            n_train = len(bench.train_images)
             for i, layer in enumerate(layer_ids):
                 result = bench.run(taps, stages=[i], depth=depth, kernel=kernel, seed=seed)
                 rows.append(result.scores.assign(layer=layer, seed=seed))
@@ -183,7 +184,7 @@ def measure(model: nn.Module, layers: Optional[Sequence[str]] = None, images: Op
              "padding": padding_mode or "as built", "input size": f"{side} x {side}",
              "normalisation": taps.describe_input(),
              "images": "the book's photo crops" if images is None else "yours",
-             "readout": f"depth {depth}, kernel {kernel}, {sizes.epochs} epochs, {sizes.train} training images, "
+             "readout": f"depth {depth}, kernel {kernel}, {sizes.epochs} epochs, {n_train} training images, "
                         f"features resized to {sizes.feat_size} x {sizes.feat_size}",
              "seeds": ", ".join(map(str, seeds)), "profile": profile.name, "numeric path": config.precision(),
              "seconds": round(time.perf_counter() - t0, 1)}

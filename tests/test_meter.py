@@ -141,7 +141,7 @@ def test_user_images_as_tensor_folder_and_pil(tmp_path):
         im.save(tmp_path / f"{i}.png")
     for images in (pils, tmp_path, torch.rand(4, 3, 20, 20)):
         report = meter.measure(TwoPaths(), ["a"], images=images, target_names=["H"], size=16, **FAST)
-        assert report.setup["images"] == "yours"
+        assert report.setup["images"] == "yours" and "2 training images" in report.setup["readout"]
         assert report.preds["a"].preds["natural"].shape[0] == 2  # 4 images: 2 train the readout, 2 test it
 
 
