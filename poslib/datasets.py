@@ -48,11 +48,16 @@ def image_folder(path: str | os.PathLike, size: int, limit: int | None = None) -
     if not files:
         raise FileNotFoundError(f"no .jpg/.jpeg/.png images in {folder} (label folders are skipped)")
     files = files[:limit] if limit else files
-    out = torch.empty(len(files), 3, size, size)
-    for i, f in enumerate(files):
-        a = np.asarray(Image.open(f).convert("RGB").resize((size, size), Image.BILINEAR), dtype=np.float32)
-        out[i] = torch.from_numpy(a / 255.0).permute(2, 0, 1)
-    return out
+    return pil_images((Image.open(f) for f in files), size)
+
+
+def pil_images(images, size: int) -> torch.Tensor:
+    """PIL images as an (N, 3, size, size) float tensor in [0, 1], each converted to RGB and resized bilinearly."""
+    from PIL import Image
+
+    arrays = [np.asarray(im.convert("RGB").resize((size, size), Image.BILINEAR), dtype=np.float32) / 255.0
+              for im in images]
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
 
 
 def data_root() -> Path:

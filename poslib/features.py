@@ -32,10 +32,15 @@ def multilevel(backbone: Optional[nn.Module], images: torch.Tensor, feat_size: i
     for i in picked:
         if not -len(maps) <= i < len(maps):
             raise ValueError(f"stage {i} does not exist; this backbone has stages 0..{len(maps) - 1}")
-    out = [F.interpolate(maps[i], size=(feat_size, feat_size), mode="bilinear", align_corners=True) for i in picked]
+    out = [_resized(maps[i], feat_size) for i in picked]
     if snap_eps is not None:
         out = [flatten_constant(f.float(), snap_eps) for f in out]
     return torch.cat(out, dim=1)
+
+
+def _resized(stage: torch.Tensor, feat_size: int) -> torch.Tensor:
+    """One stage's maps resized bilinearly (corners aligned) to ``feat_size`` x ``feat_size``, as PosENet reads them."""
+    return F.interpolate(stage, size=(feat_size, feat_size), mode="bilinear", align_corners=True)
 
 
 def _flat_mask(feats: torch.Tensor, eps: float) -> torch.Tensor:
@@ -55,8 +60,7 @@ def flat_share(backbone: nn.Module, images: torch.Tensor, feat_size: int) -> flo
     x = images.to(config.device())
     with config.autocast():
         maps = backbone.stages(x)
-    masks = [_flat_mask(F.interpolate(m, size=(feat_size, feat_size), mode="bilinear", align_corners=True)
-                        .float().cpu(), config.eps()) for m in maps]
+    masks = [_flat_mask(_resized(m, feat_size).float().cpu(), config.eps()) for m in maps]
     return float(torch.cat(masks, dim=1).float().mean())
 
 

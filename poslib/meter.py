@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
@@ -79,10 +78,9 @@ def _as_images(images: Images, size: int) -> torch.Tensor:
             raise ValueError("images must lie in [0, 1] (the meter normalises them itself; see mean/std)")
         return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     try:
-        arrays = [np.asarray(im.convert("RGB").resize((size, size)), dtype=np.float32) / 255 for im in images]
+        return datasets.pil_images(images, size)
     except AttributeError as err:
         raise TypeError("images must be a tensor, a folder path, or a list of PIL images") from err
-    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
 
 
 def _bench_data(images: Optional[Images], size: int, sizes: posenet.ReadoutSizes, seed: int):
