@@ -117,8 +117,9 @@ def _texture_bank(split: str, size: int) -> tuple[Tensor, ...]:
     return tuple(out)
 
 
-def _backgrounds(n: int, size: int, split: str, g: torch.Generator) -> Tensor:
-    """``n`` random square crops (random photo, place, scale, left-right flip) of the split's photos."""
+def backgrounds(n: int, size: int, split: str, g: torch.Generator) -> Tensor:
+    """``n`` random square crops (random photo, place, scale, left-right flip) of the split's photos, their
+    texture shrunk towards its mean by :data:`BACKGROUND_CONTRAST`: (n, 3, size, size) in [0, 1]."""
     bank = _texture_bank(split, size)
     which = torch.randint(len(bank), (n,), generator=g)
     frac = CROP_SCALE[0] + (CROP_SCALE[1] - CROP_SCALE[0]) * torch.rand(n, generator=g)
@@ -151,7 +152,7 @@ def _backgrounds(n: int, size: int, split: str, g: torch.Generator) -> Tensor:
 def render(labels: Tensor, size: int, split: str, g: torch.Generator) -> Tensor:
     """One patch per label: a glyph of that digit in a random colour, scale, place and angle on a photo crop."""
     n = len(labels)
-    images = _backgrounds(n, size, split, g)
+    images = backgrounds(n, size, split, g)
     glyphs, pool, counts = _glyph_bank(split)
     pick = (torch.rand(n, generator=g) * counts[labels]).long().clamp_max_(counts[labels] - 1)
     glyph = glyphs[pool[labels, pick]]  # (n, 1, 8, 8)
