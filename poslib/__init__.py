@@ -23,6 +23,10 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``ablations`` the padding ablations' sizes, budgets and run plan
 * ``border_tasks`` the border tasks' networks, data sets, cached runs and ring weights
 * ``border_runs`` which border-task networks a profile trains, and their scores as tidy tables
+* ``scenes``   one object on a photo canvas at a lattice of places; distance of a place to the frame
+* ``scene_classifiers`` classifiers that must ignore place, one per padding mode and seed, cached
+* ``probes``   linear and few-shot probes, class separability, factor scores and dimensions of latents
+* ``semantics`` what a scene classifier knows about class and place, stage by stage, as tidy tables
 * ``claims``   findings declared before they are measured, then checked in code
 * ``findings`` each chapter's declared findings, sanity checks and departures
 * ``chapter``  the first and last call of every chapter
@@ -34,7 +38,9 @@ Small modules, one job each (the chapter that introduces each is named in its do
 __version__ = "0.1.0"
 
 from . import (ablations, border_runs, border_tasks, cache, chapter, claims, config, data, datasets, features, findings, glyphs, grids, infer,  # noqa: E402
-               meter, metrics, models, padding, paper, plots, posenet, readout, tables, taps, targets, train)
+               meter, metrics, models, padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes,
+               semantics, tables, taps, targets, train)
 
 __all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
-           "meter", "taps", "paper", "plots", "posenet", "readout", "tables", "targets", "train", "__version__"]
+           "meter", "taps", "paper", "plots", "posenet", "probes", "readout", "scene_classifiers", "scenes", "semantics", "tables", "targets", "train",
+           "__version__"]

@@ -159,6 +159,12 @@ class Claims:
         self.outcomes[key] = Outcome(f, ok, text)
         return ok
 
+    def said(self, key: str, yes: str = "holds", no: str = "does not hold") -> str:
+        """``yes`` if the recorded claim ``key`` holds, else ``no``: for prose that must follow the verdict."""
+        if key not in self.outcomes:
+            raise KeyError(f"{self.chapter}: claim {key!r} has not been recorded yet")
+        return yes if self.outcomes[key].holds else no
+
     def declarations(self) -> pd.DataFrame:
         """The declared claims, before any measurement: kind, statement, quantity, rule, paper."""
         return pd.DataFrame([{"kind": f.kind + ("" if f.binding else " (reported)"), "claim": f.statement,

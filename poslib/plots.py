@@ -175,3 +175,61 @@ def cell_maps(maps: dict, title: str, vmin: float = 0.0, vmax: float = 1.0, cmap
     cax = fig.add_axes((0.915, 0.15, 0.015, 0.65))
     fig.colorbar(im, cax=cax, label=cbar_label)
     return fig
+
+
+def stage_maps(rows: dict, title: str, xlabel: str, ylabel: str, cmap: str = ACCURACY_CMAP, vmin: float = 0.0,
+               vmax: float = 1.0, cbar_label: str = "accuracy", cell: float = 1.7) -> plt.Figure:
+    """Small heat maps with their values written in: ``rows[row][column]`` is a (levels, steps) table (a
+    DataFrame, whose index and columns label the axes), one row of panels per ``row``, one colour bar."""
+    names = list(rows)
+    cols = list(dict.fromkeys(c for r in names for c in rows[r]))
+    fig, axes = plt.subplots(len(names), len(cols), figsize=(cell * len(cols) + 1.4, (cell + 0.35) * len(names) + 0.8),
+                             squeeze=False)
+    im = None
+    for i, r in enumerate(names):
+        for j, c in enumerate(cols):
+            ax, t = axes[i][j], rows[r].get(c)
+            if t is None:
+                ax.axis("off")
+                continue
+            t = pd.DataFrame(t)
+            im = ax.imshow(t.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+            for (y, x), v in np.ndenumerate(t.to_numpy(dtype=float)):
+                ax.text(x, y, f"{v:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if v < vmin + 0.6 * (vmax - vmin) else "black")
+            ax.set_xticks(range(t.shape[1]), [str(v) for v in t.columns])
+            ax.set_yticks(range(t.shape[0]), [str(v) for v in t.index])
+            ax.set_title(f"{c}", fontsize=8)
+            if i == len(names) - 1:
+                ax.set_xlabel(xlabel)
+            if j == 0:
+                ax.set_ylabel(ylabel)
+                ax.annotate(r, xy=(0, 1.2), xycoords="axes fraction", fontsize=9,
+                            fontweight="bold").set_in_layout(False)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 0.9, 0.94), h_pad=3.0)
+    cax = fig.add_axes((0.915, 0.15, 0.015, 0.65))
+    fig.colorbar(im, cax=cax, label=cbar_label)
+    return fig
+
+
+def embedding(points: dict, colours: dict, title: str, cmaps: Optional[dict] = None, cell: float = 2.6) -> plt.Figure:
+    """2-D scatter plots: one row per entry of ``points`` (name -> (n, 2) coordinates), one column per entry of
+    ``colours`` (name -> (n,) values that colour the points), each column with its colour bar."""
+    rows, cols = list(points), list(colours)
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(cell * len(cols) + 1.2 * len(cols), cell * len(rows) + 0.6),
+                             squeeze=False)
+    for j, c in enumerate(cols):
+        v = np.asarray(colours[c])
+        cmap = (cmaps or {}).get(c, "tab10" if v.dtype.kind in "iu" and v.max() < 10 else POSITION_CMAP)
+        for i, r in enumerate(rows):
+            ax = axes[i][j]
+            xy = _np(points[r])
+            sc = ax.scatter(xy[:, 0], xy[:, 1], c=v, cmap=cmap, s=4, alpha=0.7, linewidths=0)
+            ax.set(title=f"{r}: coloured by {c}", xlabel="component 1", ylabel="component 2")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            fig.colorbar(sc, ax=ax, label=c, fraction=0.046)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -91,9 +91,10 @@ def pairs(factor: ArrayLike, n: int, seed: int, differ: ArrayLike | None = None)
     d = None if differ is None else np.asarray(differ).ravel()
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(f == v) for v in np.unique(f)]
-    groups = [g for g in groups if len(g) >= 2]
+    groups = [g for g in groups if len(g) >= 2 and (d is None or len(np.unique(d[g])) >= 2)]
     if not groups:
-        raise ValueError("no value of the factor is shared by two samples: no pairs to draw")
+        raise ValueError("no value of the factor is shared by two samples" + ("" if d is None else " that differ in "
+                         "`differ`") + ": no pairs to draw")
     out = np.empty((n, 2), dtype=np.int64)
     which = rng.integers(len(groups), size=n)
     for i, gi in enumerate(which):
@@ -146,3 +147,18 @@ def bootstrap_scores(latents: ArrayLike, pair_sets: Sequence[np.ndarray], draws:
     z = _matrix(latents, "latents")
     return np.stack([factor_scores(z, [p[rng.integers(len(p), size=len(p))] for p in map(np.asarray, pair_sets)])
                      for _ in range(draws)])
+
+
+def synthetic_latents(n: int = 4000, blocks: Sequence[int] = (16, 16, 32), levels: Sequence[int] = (10, 25),
+                      seed: int = 0) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Latents with a known answer: block ``i`` of ``blocks`` (dims) is fixed by factor ``i`` (``levels[i]``
+    random values, each a random normal vector), the last block is independent noise. Returns the latents
+    (n, sum(blocks)), each factor's label per sample, and the share of the sample's variance each factor fixes."""
+    if len(blocks) != len(levels) + 1:
+        raise ValueError("give one block per factor plus one block of noise")
+    rng = np.random.default_rng(seed)
+    labels = [rng.integers(k, size=n) for k in levels]
+    parts = [rng.normal(size=(k, b))[f] for k, b, f in zip(levels, blocks, labels)] + [rng.normal(size=(n, blocks[-1]))]
+    z = np.concatenate(parts, 1)
+    total = z.var(0).sum()
+    return z, labels, np.array([p.var(0).sum() / total for p in parts[:-1]])

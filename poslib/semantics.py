@@ -1,15 +1,14 @@
-"""Classifiers that must ignore place, and what their latent vectors know: class and place, stage by stage.
+"""What a scene classifier (:mod:`poslib.scene_classifiers`) knows about class and place, stage by stage.
 
-Each network is a small VGG-style classifier (the shape of Chapter 3's grid networks) trained from random
-weights, one per padding mode and seed, to name the object of :func:`poslib.scenes.scenes` wherever it lies.
-:func:`run` trains it once (then loads it from the content-keyed cache) and reads, for every image of a held-out
-set that shows each object at every place, its prediction and per stage two latent vectors: the stage's
-features averaged over the object's square (*local*) and over the whole canvas (*pooled*). The functions below
-turn those into accuracy by place, probe accuracy by stage and ring, separability and factor dimensions.
+:func:`latents` reads, for every image of a held-out set that shows each object at every place, the network's
+prediction and per stage two latent vectors: the stage's features averaged over the object's square (*local*)
+and over the whole canvas (*pooled*). The functions below turn those into accuracy by place, probe accuracy by
+stage and ring, class separability and factor dimensions; :func:`collect` does all of it over modes and seeds.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -18,28 +17,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import config, infer, metrics, models, padding, probes, scenes, train
+from . import config, infer, metrics, probes, scene_classifiers, scenes
 
-#: Channels of the four single-convolution stages (three 2x2 max-pools: total stride 8, which divides the
-#: lattice step, so moving an object by one place is a shift every stage can follow exactly).
-WIDTHS: tuple[int, ...] = (32, 32, 64, 64)
 #: Stream (of the run's first seed) of the held-out scenes, and of the probes' training scenes.
 TEST_STREAM, PROBE_STREAM = 17, 18
 
 
 @dataclass(frozen=True)
-class SemanticSizes:
-    """One profile's sizes: the scene layout, the padding modes trained, training scenes, epochs, batch and
-    peak learning rate (AdamW, one-cycle), held-out objects (each shown at every place), the probes' training
+class ProbeSizes:
+    """One profile's measuring sizes: held-out objects (each shown at every place), the probes' training
     objects, labelled samples per class of the few-shot probe and its draws, pairs per factor and bootstrap
     resamplings of the dimension estimate."""
 
-    layout: scenes.Layout = scenes.Layout()
-    modes: tuple[str, ...] = ("zeros", "reflect", "circular", "valid", "partial")
-    train: int = 6000
-    epochs: int = 6
-    batch: int = 64
-    lr: float = 3e-3
     test_objects: int = 200
     probe_objects: int = 120
     shots: int = 10
@@ -48,47 +37,26 @@ class SemanticSizes:
     bootstrap: int = 200
 
 
-#: The sizes of every profile; ``smoke`` trains the three modes the binding findings compare, smaller.
-SIZES: dict[str, SemanticSizes] = {
-    "smoke": SemanticSizes(modes=("zeros", "circular", "valid"), train=3000, epochs=4, test_objects=80,
-                           probe_objects=60, pairs=1000, bootstrap=50),
-    "book": SemanticSizes(),
-    "paper": SemanticSizes(layout=scenes.Layout(96, 32, 16), train=50000, epochs=20, batch=48, lr=1e-3,
-                           test_objects=1000, probe_objects=400, pairs=20000),
+#: The measuring sizes of every profile.
+SIZES: dict[str, ProbeSizes] = {
+    "smoke": ProbeSizes(test_objects=80, probe_objects=60, pairs=1000, bootstrap=50),
+    "book": ProbeSizes(),
+    "paper": ProbeSizes(test_objects=1000, probe_objects=400, pairs=20000),
 }
 
 
-def sizes(profile: Optional[config.Profile] = None) -> SemanticSizes:
-    """The :class:`SemanticSizes` of ``profile`` (default: the active one)."""
+def sizes(profile: Optional[config.Profile] = None) -> ProbeSizes:
+    """The :class:`ProbeSizes` of ``profile`` (default: the active one)."""
     return SIZES[(profile or config.get_profile()).name]
-
-
-def network(mode: str, seed: int = 0, profile: Optional[config.Profile] = None) -> nn.Module:
-    """The frozen scene classifier with padding ``mode`` of ``seed``: trained from random weights on
-    :func:`scenes.scenes` the first time it is asked for, then loaded from the cache."""
-    profile = profile or config.get_profile()
-    padding.check_mode(mode)
-    s = sizes(profile)
-    spec = {"mode": mode, "seed": seed, "layout": vars(s.layout), "train": s.train, "epochs": s.epochs,
-            "batch": s.batch, "lr": s.lr, "widths": WIDTHS, "precision": config.precision()}
-
-    def fit(net: nn.Module) -> dict:
-        data = scenes.scenes(s.train, 1000 + seed, "train", s.layout)
-        losses = train.fit_classifier(net, data.images, data.labels, s.epochs, s.batch, s.lr, seed,
-                                      desc=f"scenes/{mode}")
-        return {"info": {"losses": losses}}
-
-    return train.cached_network("semantic", spec, lambda: models.VGGStyle(WIDTHS, (1,) * len(WIDTHS), mode, 10),
-                                fit, seed, __name__)
 
 
 def held_out(profile: Optional[config.Profile] = None) -> tuple[scenes.Scenes, scenes.Scenes]:
     """The held-out scenes (test photos and glyphs, each object at every place) and the probes' training
     scenes (training photos and glyphs, new draws), both from streams of the run's first seed."""
     profile = profile or config.get_profile()
-    s, first = sizes(profile), profile.seeds[0]
-    return (scenes.every_place(s.test_objects, config.stream(first, TEST_STREAM), "test", s.layout),
-            scenes.every_place(s.probe_objects, config.stream(first, PROBE_STREAM), "train", s.layout))
+    s, first, layout = sizes(profile), profile.seeds[0], scene_classifiers.sizes(profile).layout
+    return (scenes.every_place(s.test_objects, config.stream(first, TEST_STREAM), "test", layout),
+            scenes.every_place(s.probe_objects, config.stream(first, PROBE_STREAM), "train", layout))
 
 
 @dataclass
@@ -101,9 +69,19 @@ class Latents:
     scenes: scenes.Scenes = field(repr=False)
 
 
+@lru_cache(maxsize=32)
+def place_weights(height: int, width: int, layout: scenes.Layout) -> torch.Tensor:
+    """The linear map (height * width, places) from a stage's map to the mean of its features over each place's
+    object square: the map resized bilinearly to the canvas (so that a valid network's smaller maps line up),
+    then averaged over the square."""
+    basis = torch.eye(height * width).view(-1, 1, height, width)
+    canvas = F.interpolate(basis, size=(layout.canvas, layout.canvas), mode="bilinear", align_corners=True)
+    return F.avg_pool2d(canvas, layout.obj, layout.step).flatten(1)
+
+
 def latents(net: nn.Module, data: scenes.Scenes, batch: int = 250) -> Latents:
     """Read ``data`` through ``net``: predictions, and each stage's features averaged over the object's square
-    (after bilinear resizing to the canvas, so that valid networks' smaller maps line up) and over the whole map."""
+    (:func:`place_weights`) and over the whole map."""
     lay = data.layout
     widths = [b[0].out_channels for b in net.blocks]
 
@@ -111,12 +89,12 @@ def latents(net: nn.Module, data: scenes.Scenes, batch: int = 250) -> Latents:
         maps = net.stages(x)
         logits = net.head(maps[-1].mean((2, 3)))
         pooled = [m.mean((2, 3)) for m in maps]
-        local = [F.avg_pool2d(F.interpolate(m, size=(lay.canvas, lay.canvas), mode="bilinear", align_corners=True),
-                              lay.obj, lay.step).flatten(2) for m in maps]  # (b, c, places)
+        local = [m.float().flatten(2) @ place_weights(*m.shape[-2:], lay).to(m.device) for m in maps]  # (b, c, places)
         return torch.cat([logits, *pooled, *[v.flatten(1) for v in local]], 1)
 
     out = infer.batched(read, data.images, batch)
-    pred, rest = out[:, :10].argmax(1), out[:, 10:]
+    k = net.head.out_features
+    pred, rest = out[:, :k].argmax(1), out[:, k:]
     pooled, rest = list(rest[:, : sum(widths)].split(widths, 1)), rest[:, sum(widths):]
     rows = torch.arange(len(out))
     local = [m.view(len(out), c, lay.n_places)[rows, :, data.place]
@@ -126,10 +104,8 @@ def latents(net: nn.Module, data: scenes.Scenes, batch: int = 250) -> Latents:
 
 def accuracy_by_place(lat: Latents) -> np.ndarray:
     """The share of objects named correctly at each place, as a (side, side) array."""
-    ok = (lat.pred == lat.scenes.labels).float()
-    lay = lat.scenes.layout
-    return torch.zeros(lay.n_places).index_add_(0, lat.scenes.place, ok).div_(
-        torch.bincount(lat.scenes.place, minlength=lay.n_places)).view(lay.side, lay.side).numpy()
+    ok = (lat.pred == lat.scenes.labels).numpy().astype(float)
+    return per_place(ok, lat.scenes.place.numpy(), lat.scenes.layout)
 
 
 def by_ring(values: np.ndarray) -> np.ndarray:
@@ -200,7 +176,49 @@ def dimensions(test: Latents, profile: Optional[config.Profile] = None, seed: in
 
 def same_everywhere(net: nn.Module, data: scenes.Scenes) -> tuple[float, float]:
     """For scenes showing each object at every place: the share of objects ``net`` names the same at every place,
-    and the largest spread of a logit of one object over its places."""
-    logits = infer.batched(net, data.images).view(-1, data.layout.n_places, 10)
+    and the largest spread of a logit of one object over its places, relative to the largest logit."""
+    logits = infer.batched(net, data.images)
+    logits = logits.view(-1, data.layout.n_places, logits.shape[-1])
     pred = logits.argmax(-1)
-    return float((pred == pred[:, :1]).all(1).float().mean()), float((logits.amax(1) - logits.amin(1)).max())
+    spread = float((logits.amax(1) - logits.amin(1)).max() / logits.abs().max().clamp_min(1e-12))
+    return float((pred == pred[:, :1]).all(1).float().mean()), spread
+
+
+def collect(modes: Optional[tuple] = None, seeds: Optional[tuple] = None,
+            profile: Optional[config.Profile] = None) -> dict:
+    """Every measurement of the scene classifiers over ``modes`` and ``seeds`` (default: the profile's) as tidy
+    tables: ``rings`` (class accuracy per ring, and "all" with the inner-minus-frame gap), ``places`` (per mode,
+    the (side, side) accuracy averaged over seeds), ``probes``, ``separability``, ``dimensions``, ``blank``
+    (circular networks on blank canvases), ``networks`` (training seconds, cached or not) and ``first`` (the
+    first seed's held-out latents per mode)."""
+    from tqdm import tqdm
+
+    profile = profile or config.get_profile()
+    modes = tuple(modes or scene_classifiers.sizes(profile).modes)
+    seeds = tuple(seeds or profile.seeds)
+    test, probe_set = held_out(profile)
+    out = {k: [] for k in ("rings", "probes", "separability", "dimensions", "blank", "networks")}
+    places, first = {}, {}
+    for mode in tqdm(modes, desc="scene classifiers"):
+        for seed in seeds:
+            net = scene_classifiers.network(mode, seed, profile)
+            out["networks"].append({"mode": mode, "seed": seed, "train seconds": net.info["train_seconds"],
+                                    "loaded from cache": net.info["cached"]})
+            lat, plat = latents(net, test), latents(net, probe_set)
+            acc = accuracy_by_place(lat)
+            places.setdefault(mode, []).append(acc)
+            tag = {"mode": mode, "seed": seed}
+            out["rings"] += [dict(tag, ring=r, accuracy=a) for r, a in enumerate(by_ring(acc))]
+            out["rings"].append(dict(tag, ring="all", accuracy=float(acc.mean()), **{"inner minus frame": inner_minus_frame(acc)}))
+            out["probes"].append(probe_scores(lat, plat).assign(**tag))
+            out["separability"].append(dict(tag, **separability(lat, plat, profile, seed)))
+            out["dimensions"].append(dict(tag, **dimensions(lat, profile, seed)))
+            if mode == "circular":
+                same, spread = same_everywhere(net, scenes.blank_canvas(test))
+                out["blank"].append(dict(tag, **{"objects answered the same everywhere": same, "largest logit spread": spread}))
+            if seed == seeds[0]:
+                first[mode] = lat
+    return {"rings": pd.DataFrame(out["rings"]), "probes": pd.concat(out["probes"], ignore_index=True),
+            "separability": pd.DataFrame(out["separability"]), "dimensions": pd.DataFrame(out["dimensions"]),
+            "blank": pd.DataFrame(out["blank"]), "places": {m: np.mean(v, 0) for m, v in places.items()},
+            "networks": pd.DataFrame(out["networks"]), "first": first}

@@ -231,3 +231,14 @@ def test_chapters_declare_disjoint_statements():
     statements = [f.statement for m in MODULES for f in _declared(m)]
     assert len(statements) == len(set(statements))
     assert np.all([s == s.strip() for s in statements])
+
+
+def test_said_follows_the_verdict():
+    from poslib import claims
+    c = claims.Claims("T", [claims.Finding("up", "A above B", "x", "separated", 0.0),
+                            claims.Finding("down", "B above A", "x", "separated", 0.0)])
+    c.record("up", [2, 3], [0, 1])
+    c.record("down", [0, 1], [2, 3])
+    assert c.said("up") == "holds" and c.said("down", "is reproduced", "is not reproduced") == "is not reproduced"
+    with pytest.raises(KeyError, match="not been recorded"):
+        claims.Claims("T", [claims.Finding("k", "s", "x", "above")]).said("k")
