@@ -1,5 +1,5 @@
-"""Spearman correlation (SPC) and mean absolute error (MAE) between position maps (Chapter 1 onwards), and
-the class-blind foreground IoU of Chapter 3's segmentations.
+"""Spearman correlation (SPC) and mean absolute error (MAE) between position maps (Chapter 1 onwards), the
+class-blind foreground IoU and mIoU of segmentations, and the saliency F-measure at the adaptive threshold.
 
 Both are computed per image and then averaged over images, as in the authors' evaluation code.
 A constant prediction has no ranking, so its Spearman correlation is undefined; we count it as 0
@@ -155,3 +155,54 @@ def miou(pred: ArrayLike, mask: ArrayLike) -> float:
     union = conf.sum(0) + conf.sum(1) - inter
     present = union > 0
     return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
+
+
+#: Weight of precision against recall in the saliency F-measure (beta squared), as the saliency literature sets it.
+F_BETA2 = 0.3
+
+
+def adaptive_threshold(saliency: ArrayLike) -> np.ndarray:
+    """Per image, the saliency literature's adaptive threshold: twice the map's mean value, at most 1.
+    ``saliency`` is (H, W) or (N, H, W) with values in [0, 1]; returns (N,)."""
+    s = _saliency(saliency)
+    return np.minimum(2.0 * s.mean(axis=(1, 2)), 1.0)
+
+
+def f_measure_per_image(saliency: ArrayLike, mask: ArrayLike, beta2: float = F_BETA2) -> np.ndarray:
+    """The F-measure of each saliency map binarised at its :func:`adaptive_threshold` (a pixel is salient when
+    its value is at least the threshold) against a binary mask: (1 + beta2) P R / (beta2 P + R), 0 when
+    nothing true is found. An image whose mask is empty scores 1 if no pixel is called salient, else 0."""
+    s = _saliency(saliency)
+    m = np.asarray(mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else mask)
+    if m.ndim == 2:
+        m = m[None]
+    if m.shape != s.shape:
+        raise ValueError(f"saliency maps {s.shape} and masks {m.shape} must have the same shape")
+    if not np.isin(m, (0, 1)).all():
+        raise ValueError("masks must be binary (0/1 or bool); threshold a soft mask first")
+    m = m.astype(bool)
+    called = s >= adaptive_threshold(s)[:, None, None]
+    tp = (called & m).sum(axis=(1, 2)).astype(float)
+    n_called, n_true = called.sum(axis=(1, 2)), m.sum(axis=(1, 2))
+    precision = np.divide(tp, n_called, out=np.zeros_like(tp), where=n_called > 0)
+    recall = np.divide(tp, n_true, out=np.zeros_like(tp), where=n_true > 0)
+    denom = beta2 * precision + recall
+    f = np.divide((1 + beta2) * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return np.where(n_true == 0, (n_called == 0).astype(float), f)
+
+
+def f_measure(saliency: ArrayLike, mask: ArrayLike, beta2: float = F_BETA2) -> float:
+    """Mean over images of :func:`f_measure_per_image`."""
+    return float(f_measure_per_image(saliency, mask, beta2).mean())
+
+
+def _saliency(saliency: ArrayLike) -> np.ndarray:
+    s = saliency.detach().cpu().double().numpy() if isinstance(saliency, torch.Tensor) else np.asarray(saliency, float)
+    if s.ndim == 2:
+        s = s[None]
+    if s.ndim != 3 or s.size == 0:
+        raise ValueError(f"saliency maps must have shape (H, W) or (N, H, W), got {s.shape}")
+    if s.min() < 0 or s.max() > 1:
+        raise ValueError(f"saliency values must lie in [0, 1] (got {s.min():.3g}..{s.max():.3g}); apply a sigmoid "
+                         "to a network's logits first")
+    return s

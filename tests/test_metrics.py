@@ -238,3 +238,47 @@ def test_miou():
 def test_miou_needs_no_class_count():
     mask = torch.tensor([0, 0, 3, 3])
     assert metrics.miou(torch.zeros(4, dtype=torch.long), mask) == pytest.approx(0.5 / 2)
+
+
+def test_adaptive_threshold_is_twice_the_mean_capped_at_one():
+    from poslib import metrics
+    maps = np.array([[[1.0, 0.0], [0.5, 0.0]], [[0.9, 0.8], [0.7, 0.6]]])
+    assert np.allclose(metrics.adaptive_threshold(maps), [0.75, 1.0])
+
+
+def test_f_measure_by_hand():
+    from poslib import metrics
+    sal = np.array([[1.0, 0.0], [0.5, 0.0]])  # mean 0.375, threshold 0.75: only the top-left pixel is salient
+    mask = np.array([[1, 1], [0, 0]])
+    # precision 1, recall 0.5: 1.3 * 0.5 / (0.3 + 0.5) = 0.8125
+    assert np.isclose(metrics.f_measure(sal, mask), 0.8125)
+    assert metrics.f_measure(sal, np.array([[1, 0], [0, 0]])) == 1.0
+    assert metrics.f_measure(sal, np.array([[0, 0], [0, 1]])) == 0.0  # nothing true found
+    # a map whose mean exceeds 0.5 is thresholded at 1: only pixels at 1 count as salient
+    assert np.isclose(metrics.f_measure(np.array([[1.0, 0.9], [0.9, 0.9]]), np.array([[1, 1], [1, 1]])),
+                      1.3 * 0.25 / (0.3 + 0.25))
+
+
+def test_f_measure_of_empty_masks_and_batches():
+    from poslib import metrics
+    empty = np.zeros((2, 2))
+    # a constant map is salient everywhere (threshold 2 x mean = its value): wrong on an empty mask
+    assert metrics.f_measure(np.zeros((2, 2)), empty) == 0.0
+    # the threshold is capped at 1, so a map below 1 whose mean exceeds 0.5 calls nothing salient: right on an empty mask
+    assert metrics.f_measure(np.full((2, 2), 0.8), empty) == 1.0
+    batch = np.stack([np.array([[1.0, 0.0], [0.5, 0.0]]), np.full((2, 2), 0.8)])
+    masks = np.stack([np.array([[1, 1], [0, 0]]), empty])
+    assert np.allclose(metrics.f_measure_per_image(batch, masks), [0.8125, 1.0])
+    assert np.isclose(metrics.f_measure(torch.tensor(batch), torch.tensor(masks)), (0.8125 + 1.0) / 2)
+
+
+@pytest.mark.parametrize("sal, mask, message", [
+    (np.full((2, 2), 1.5), np.zeros((2, 2)), "sigmoid"),
+    (np.zeros((2, 2)), np.full((2, 2), 0.5), "binary"),
+    (np.zeros((2, 2)), np.zeros((3, 3)), "same shape"),
+    (np.zeros(4), np.zeros(4), "shape"),
+])
+def test_f_measure_rejects_bad_input(sal, mask, message):
+    from poslib import metrics
+    with pytest.raises(ValueError, match=message):
+        metrics.f_measure(sal, mask)
