@@ -52,7 +52,7 @@ def few_shot_accuracy(train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike,
                       shots: int, draws: int = 5, seed: int = 0) -> float:
     """Mean accuracy on (test_x, test_y) of linear probes that each see ``shots`` random labelled samples per
     class of (train_x, train_y), over ``draws`` draws of those samples."""
-    x, y = _matrix(train_x, "train_x"), None
+    x = _matrix(train_x, "train_x")
     y = _labels(train_y, len(x), "train_y")
     t = _matrix(test_x, "test_x")
     ty = _labels(test_y, len(t), "test_y")

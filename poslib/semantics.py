@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from . import config, infer, metrics, probes, scene_classifiers, scenes
 
@@ -108,11 +109,6 @@ def accuracy_by_place(lat: Latents) -> np.ndarray:
     return per_place(ok, lat.scenes.place.numpy(), lat.scenes.layout)
 
 
-def by_ring(values: np.ndarray) -> np.ndarray:
-    """Means of a (side, side) per-place array over each ring of places (ring 0: at the frame), place-weighted."""
-    return metrics.ring_means(values)
-
-
 def inner_minus_frame(values: np.ndarray) -> float:
     """Place-weighted mean of a (side, side) per-place array away from the frame (rings >= 1) minus its mean at the frame."""
     v = np.asarray(values)
@@ -138,7 +134,7 @@ def probe_scores(test: Latents, probe: Latents) -> pd.DataFrame:
                 ("place, from the pooled vector", "pooled", probe.scenes.place, test.scenes.place)):
             pred = probes.linear_probe(getattr(probe, vec)[stage], labels, getattr(test, vec)[stage])
             acc = per_place((pred == truth.numpy()).astype(float), place, lay)
-            rows += [{"stage": stage + 1, "read": read, "ring": r, "accuracy": a} for r, a in enumerate(by_ring(acc))]
+            rows += [{"stage": stage + 1, "read": read, "ring": r, "accuracy": a} for r, a in enumerate(metrics.ring_means(acc))]
             rows.append({"stage": stage + 1, "read": read, "ring": "all", "accuracy": float(acc.mean()),
                          "inner minus frame": inner_minus_frame(acc)})
     return pd.DataFrame(rows)
@@ -191,8 +187,6 @@ def collect(modes: Optional[tuple] = None, seeds: Optional[tuple] = None,
     the (side, side) accuracy averaged over seeds), ``probes``, ``separability``, ``dimensions``, ``blank``
     (circular networks on blank canvases), ``networks`` (training seconds, cached or not) and ``first`` (the
     first seed's held-out latents per mode)."""
-    from tqdm import tqdm
-
     profile = profile or config.get_profile()
     modes = tuple(modes or scene_classifiers.sizes(profile).modes)
     seeds = tuple(seeds or profile.seeds)
@@ -208,7 +202,7 @@ def collect(modes: Optional[tuple] = None, seeds: Optional[tuple] = None,
             acc = accuracy_by_place(lat)
             places.setdefault(mode, []).append(acc)
             tag = {"mode": mode, "seed": seed}
-            out["rings"] += [dict(tag, ring=r, accuracy=a) for r, a in enumerate(by_ring(acc))]
+            out["rings"] += [dict(tag, ring=r, accuracy=a) for r, a in enumerate(metrics.ring_means(acc))]
             out["rings"].append(dict(tag, ring="all", accuracy=float(acc.mean()), **{"inner minus frame": inner_minus_frame(acc)}))
             out["probes"].append(probe_scores(lat, plat).assign(**tag))
             out["separability"].append(dict(tag, **separability(lat, plat, profile, seed)))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from poslib import config, models, scene_classifiers, scenes, semantics
+from poslib import config, metrics, models, scene_classifiers, scenes, semantics
 
 TINY = scene_classifiers.SceneSizes(modes=("zeros", "circular"), train=40, epochs=1, batch=20)
 TINY_PROBES = semantics.ProbeSizes(test_objects=12, probe_objects=6, shots=1, draws=1, pairs=20, bootstrap=5)
@@ -89,7 +89,7 @@ def test_circular_network_answers_the_same_everywhere_on_a_blank_canvas():
 def test_ring_helpers():
     acc = np.zeros((5, 5))
     acc[1:4, 1:4] = 1.0
-    assert semantics.by_ring(acc).tolist() == [0.0, 1.0, 1.0]
+    assert metrics.ring_means(acc).tolist() == [0.0, 1.0, 1.0]
     assert semantics.inner_minus_frame(acc) == 1.0
 
 
