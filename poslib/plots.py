@@ -154,6 +154,13 @@ def curves(table, x: str, y: str, hue: str, title: str, xlabel: str, ylabel: str
     return ax.figure
 
 
+def _write_values(ax: plt.Axes, values: np.ndarray, vmin: float, vmax: float) -> None:
+    """Write each entry of a heat map on its cell, light on the dark end of the colour map, dark on the light end."""
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
+                color="white" if v < vmin + 0.6 * (vmax - vmin) else "black")
+
+
 def cell_maps(maps: dict, title: str, vmin: float = 0.0, vmax: float = 1.0, cmap: str = ACCURACY_CMAP,
               cbar_label: str = "accuracy", cell: float = 1.6) -> plt.Figure:
     """k x k heat maps with their values written in, one panel per name, one colour bar (Chapter 3)."""
@@ -164,9 +171,7 @@ def cell_maps(maps: dict, title: str, vmin: float = 0.0, vmax: float = 1.0, cmap
         m = np.asarray(maps[name], dtype=float)
         im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax)
         if m.shape[0] <= 7:
-            for (i, j), v in np.ndenumerate(m):
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
-                        color="white" if v < vmin + 0.6 * (vmax - vmin) else "black")
+            _write_values(ax, m, vmin, vmax)
         ax.set_title(name, fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -194,9 +199,7 @@ def stage_maps(rows: dict, title: str, xlabel: str, ylabel: str, cmap: str = ACC
                 continue
             t = pd.DataFrame(t)
             im = ax.imshow(t.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-            for (y, x), v in np.ndenumerate(t.to_numpy(dtype=float)):
-                ax.text(x, y, f"{v:.2f}", ha="center", va="center", fontsize=6,
-                        color="white" if v < vmin + 0.6 * (vmax - vmin) else "black")
+            _write_values(ax, t.to_numpy(dtype=float), vmin, vmax)
             ax.set_xticks(range(t.shape[1]), [str(v) for v in t.columns])
             ax.set_yticks(range(t.shape[0]), [str(v) for v in t.index])
             ax.set_title(f"{c}", fontsize=8)

@@ -84,7 +84,7 @@ def latents(net: nn.Module, data: scenes.Scenes, batch: int = 250) -> Latents:
     """Read ``data`` through ``net``: predictions, and each stage's features averaged over the object's square
     (:func:`place_weights`) and over the whole map."""
     lay = data.layout
-    widths = [b[0].out_channels for b in net.blocks]
+    widths = list(net.widths)
 
     def read(x: torch.Tensor) -> torch.Tensor:
         maps = net.stages(x)
