@@ -157,6 +157,20 @@ def miou(pred: ArrayLike, mask: ArrayLike) -> float:
     return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
 
 
+def iou_per_class(pred: ArrayLike, mask: ArrayLike, classes: int) -> np.ndarray:
+    """Intersection over union of each class 0 .. classes-1 between two label maps of the same shape; NaN for a
+    class absent from both."""
+    pred, mask = torch.as_tensor(pred).flatten().long(), torch.as_tensor(mask).flatten().long()
+    if pred.shape != mask.shape:
+        raise ValueError(f"prediction and mask differ in size: {tuple(pred.shape)} vs {tuple(mask.shape)}")
+    if len(pred) and (int(torch.minimum(pred.min(), mask.min())) < 0 or int(torch.maximum(pred.max(), mask.max())) >= classes):
+        raise ValueError(f"labels must lie in 0..{classes - 1}")
+    conf = torch.bincount(mask * classes + pred, minlength=classes ** 2).view(classes, classes).double()
+    inter = conf.diag()
+    union = conf.sum(0) + conf.sum(1) - inter
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.tensor(float("nan"), dtype=torch.float64)).numpy()
+
+
 #: Weight of precision against recall in the saliency F-measure (beta squared), as the saliency literature sets it.
 F_BETA2 = 0.3
 

@@ -236,3 +236,21 @@ def embedding(points: dict, colours: dict, title: str, cmaps: Optional[dict] = N
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def effects(table: pd.DataFrame, label: str, value: str, title: str, xlabel: str) -> plt.Figure:
+    """Horizontal bars of the mean ± SD of ``value`` per ``label`` (in table order) over a tidy per-seed table,
+    every seed as a dot: green where the mean is above 0 (helps), red where below (hurts)."""
+    order = list(dict.fromkeys(table[label]))
+    fig, ax = plt.subplots(figsize=(7.0, 0.45 * len(order) + 1.2))
+    for i, name in enumerate(order):
+        v = table.loc[table[label] == name, value].to_numpy(dtype=float)
+        ax.barh(i, v.mean(), xerr=v.std(ddof=1) if len(v) > 1 else 0.0, capsize=3,
+                color="tab:green" if v.mean() >= 0 else "tab:red", alpha=0.8)
+        ax.scatter(v, [i] * len(v), color="k", s=8, zorder=3)
+    ax.set_yticks(range(len(order)), order)
+    ax.invert_yaxis()
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set(xlabel=xlabel, title=title)
+    fig.tight_layout()
+    return fig

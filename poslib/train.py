@@ -11,7 +11,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -50,35 +50,43 @@ def sizes(profile: Optional[config.Profile] = None) -> BackboneSizes:
     return SIZES[(profile or config.get_profile()).name]
 
 
-def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int,
-                   batch: int = 64, lr: float = 3e-3, seed: int = 0, desc: str = "train") -> list[float]:
-    """Train ``model`` with AdamW and a one-cycle schedule on (images, labels); returns epoch losses (Ch. 1)."""
+def fit(model: nn.Module, inputs: torch.Tensor, targets: Sequence[torch.Tensor],
+        loss: Callable[..., torch.Tensor], epochs: int, batch: int = 64, lr: float = 3e-3, seed: int = 0,
+        desc: str = "train") -> list[float]:
+    """Train ``model`` with AdamW and a one-cycle schedule: each step takes a batch of ``inputs`` and the same
+    rows of every tensor in ``targets``, and minimises ``loss(model(x), *rows)``. Returns the epoch losses."""
     dev = config.device()
     model.to(dev).to(memory_format=torch.channels_last).train()
     g = torch.Generator().manual_seed(seed)
-    steps = epochs * ((len(images) + batch - 1) // batch)
+    steps = epochs * ((len(inputs) + batch - 1) // batch)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1))
     losses = []
     bar = tqdm(total=steps, desc=desc, leave=False)
     for _ in range(epochs):
-        order = torch.randperm(len(images), generator=g)
+        order = torch.randperm(len(inputs), generator=g)
         total = 0.0
-        for s in range(0, len(images), batch):
+        for s in range(0, len(inputs), batch):
             idx = order[s: s + batch]
-            x = images[idx].to(dev).contiguous(memory_format=torch.channels_last)
-            y = labels[idx].to(dev)
+            x = inputs[idx].to(dev).contiguous(memory_format=torch.channels_last)
+            rows = [t[idx].to(dev) for t in targets]
             with config.autocast():
-                loss = F.cross_entropy(model(x), y)
+                value = loss(model(x), *rows)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            value.backward()
             opt.step()
             sched.step()
-            total += float(loss.detach()) * len(idx)
+            total += float(value.detach()) * len(idx)
             bar.update(1)
-        losses.append(total / len(images))
+        losses.append(total / len(inputs))
     bar.close()
     return losses
+
+
+def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int,
+                   batch: int = 64, lr: float = 3e-3, seed: int = 0, desc: str = "train") -> list[float]:
+    """Train ``model`` on (images, labels) with cross-entropy (:func:`fit`); returns the epoch losses."""
+    return fit(model, images, [labels], F.cross_entropy, epochs, batch, lr, seed, desc)
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int = 256) -> float:
