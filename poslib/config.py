@@ -44,8 +44,9 @@ class Profile:
     The sizes of each experiment family live next to the code that runs it, one entry per profile:
     ``train.SIZES`` (backbones), ``posenet.SIZES`` (readouts), ``ablations.SIZES`` (Chapter 2's many
     backbones), ``border_tasks.SIZES`` (Chapter 3's grids), ``scene_classifiers.SIZES`` and
-    ``semantics.SIZES`` (Chapter 4's classifiers and their probes); ``claims.MARGINS`` holds the margins each
-    profile's sizes can support.
+    ``semantics.SIZES`` (Chapter 4's classifiers and their probes), ``task_nets.SIZES`` and ``downstream.SIZES``
+    (Chapter 5's task networks and test sets); ``claims.MARGINS`` holds the margins each profile's sizes can
+    support.
     """
 
     name: str

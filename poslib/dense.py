@@ -73,13 +73,16 @@ def build(arm: str, classes: int, dense: bool) -> Net:
 def window(net: Net, size: int) -> tuple[int, int]:
     """Where ``net``'s dense answer lies on a ``size`` px image: (first pixel, side) of the square it covers.
     The whole image with padding; a central window without."""
-    with torch.no_grad():
-        was = net.training
-        net.eval()
-        out = net.stages(torch.zeros(1, 3, size, size, device=next(net.parameters()).device))[-1].shape[-1]
+    was = net.training
+    try:
+        with torch.no_grad():
+            net.eval()
+            out = net.stages(torch.zeros(1, 3, size, size, device=next(net.parameters()).device))[-1].shape[-1]
+    except RuntimeError as err:  # a valid convolution met a map smaller than its kernel
+        raise ValueError(f"a {size} px image is too small for this network without padding: use larger images "
+                         "or a padded arm") from err
+    finally:
         net.train(was)
-    if out < 1:
-        raise ValueError(f"a {size} px image is too small for this network without padding")
     side = out * STRIDE
     return (size - side) // 2, side
 

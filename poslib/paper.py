@@ -1,7 +1,7 @@
-"""The paper's published numbers, as tables to set beside ours (Chapter 1).
+"""The paper's published numbers, as tables to set beside ours.
 
 Islam, Jia and Bruce, *How Much Position Information Do Convolutional Neural Networks Encode?*
-(ICLR 2020), Tables 1-4, as printed (the minus signs the camera-ready lost are restored from the
+(ICLR 2020), Tables 1-6, as printed (the minus signs the camera-ready lost are restored from the
 OpenReview submission). Natural images are PASCAL-S; backbones are ImageNet VGG16 and ResNet-152.
 """
 from __future__ import annotations
@@ -30,13 +30,15 @@ _T1 = {
 }
 
 
+def _by_input(src: dict) -> pd.DataFrame:
+    """A tidy table of (target, model) -> SPC/MAE pairs on each of :data:`INPUTS`."""
+    return pd.DataFrame([{"target": target, "model": model, "input": inp, "spc": v[2 * i], "mae": v[2 * i + 1]}
+                         for (target, model), v in src.items() for i, inp in enumerate(INPUTS)])
+
+
 def table1() -> pd.DataFrame:
     """Table 1: SPC and MAE of PosENet / VGG / ResNet readouts per target and input (Chapter 1)."""
-    rows = []
-    for (target, model), v in _T1.items():
-        for i, inp in enumerate(INPUTS):
-            rows.append({"target": target, "model": model, "input": inp, "spc": v[2 * i], "mae": v[2 * i + 1]})
-    return pd.DataFrame(rows)
+    return _by_input(_T1)
 
 
 # Table 2 (PASCAL-S): (target, variant) -> (PosENet SPC, PosENet MAE, VGG SPC, VGG MAE)
@@ -101,6 +103,45 @@ def table4() -> pd.DataFrame:
         for i, t in enumerate(("H", "G", "HS")):
             rows.append({"model": model, "target": t, "spc": v[2 * i], "mae": v[2 * i + 1]})
     return pd.DataFrame(rows)
+
+
+# Table 5a (salient objects; VGG trained from scratch): data set -> (F-measure, MAE) without and with zero padding
+_T5A = {"ECSSD": ((.36, .48), (.78, .17)), "PASCAL-S": ((.32, .48), (.66, .21)), "DUT-OMRON": ((.25, .48), (.63, .18))}
+#: Table 5b: PASCAL VOC 2012 val mIoU (%) of VGG16 without and with zero padding.
+_T5B = {"VGG w/o padding": 12.3, "VGG": 23.1}
+
+
+def table5() -> pd.DataFrame:
+    """Table 5: VGG with and without zero padding, (a) salient objects (F-measure, MAE per data set) and
+    (b) VOC segmentation (mIoU in %)."""
+    rows = []
+    for dataset, (without, with_) in _T5A.items():
+        for model, (f, mae) in (("VGG w/o padding", without), ("VGG", with_)):
+            rows += [{"task": "salient objects", "dataset": dataset, "model": model, "measure": "F-measure", "value": f},
+                     {"task": "salient objects", "dataset": dataset, "model": model, "measure": "MAE", "value": mae}]
+    rows += [{"task": "segmentation", "dataset": "VOC 2012 val", "model": m, "measure": "mIoU (%)", "value": v}
+             for m, v in _T5B.items()]
+    return pd.DataFrame(rows)
+
+
+# Table 6: (target, model) -> SPC/MAE on PASCAL-S, black, white, noise; VGG pretrained for ImageNet classification,
+# salient objects (SOD) or semantic segmentation (SS), read by a PosENet readout
+_T6 = {
+    ("H", "VGG"): _T1[("H", "VGG")],
+    ("H", "VGG-SOD"): (.969, .055, .857, .099, .938, .087, .965, .060),
+    ("H", "VGG-SS"): (.982, .038, .990, .030, .985, .032, .985, .033),
+    ("G", "VGG"): _T1[("G", "VGG")],
+    ("G", "VGG-SOD"): (.948, .067, .904, .086, .907, .085, .912, .077),
+    ("G", "VGG-SS"): (.971, .055, .984, .050, .989, .046, .982, .051),
+    ("HS", "VGG"): _T1[("HS", "VGG")],
+    ("HS", "VGG-SOD"): (.667, .476, .699, .506, .709, .482, .668, .489),
+    ("HS", "VGG-SS"): (.810, .430, .802, .426, .810, .426, .789, .428),
+}
+
+
+def table6() -> pd.DataFrame:
+    """Table 6: SPC and MAE of readouts on VGGs trained for classification, salient objects and segmentation."""
+    return _by_input(_T6)
 
 
 #: Location accuracy of the group's GAPNet (ResNet-18, zero padding, 3x3 grid) in their released result

@@ -101,3 +101,8 @@ def per_seed(frame: pd.DataFrame, value: str = "spc", **where) -> np.ndarray:
     if rows.empty:
         raise KeyError(f"no rows match {where}")
     return np.asarray(rows.groupby("seed")[value].mean().sort_index().values, dtype=float)
+
+
+def mean_of(frame: pd.DataFrame, value: str, **where) -> float:
+    """The mean over seeds of :func:`per_seed` (``value`` on the rows matching ``where``)."""
+    return float(np.mean(per_seed(frame, value, **where)))
