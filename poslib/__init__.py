@@ -27,6 +27,11 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``scene_classifiers`` classifiers that must ignore place, one per padding mode and seed, cached
 * ``probes``   linear and few-shot probes, class separability, factor scores and dimensions of latents
 * ``semantics`` what a scene classifier knows about class and place, stage by stage, as tidy tables
+* ``task_scenes`` scenes where position can help or hurt: salient objects, layouts, classes tied to a side
+* ``dense``    one small network for dense and image answers, with any border rule or coordinate channels
+* ``task_nets`` the downstream tasks' networks, one per task, arm and seed, cached
+* ``downstream`` where position helps and hurts: saliency, segmentation, shortcut, shifts, as tidy tables
+* ``channels`` position in the order of the channels: pooled vectors, channel rankings, zeroing channels
 * ``claims``   findings declared before they are measured, then checked in code
 * ``findings`` each chapter's declared findings, sanity checks and departures
 * ``chapter``  the first and last call of every chapter
@@ -37,10 +42,11 @@ Small modules, one job each (the chapter that introduces each is named in its do
 """
 __version__ = "0.1.0"
 
-from . import (ablations, border_runs, border_tasks, cache, chapter, claims, config, data, datasets, features, findings, glyphs, grids, infer,  # noqa: E402
-               meter, metrics, models, padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes,
-               semantics, tables, taps, targets, train)
+from . import (ablations, border_runs, border_tasks, cache, channels, chapter, claims, config, data, datasets, dense,  # noqa: E402
+               downstream, features, findings, glyphs, grids, infer, meter, metrics, models, padding, paper, plots, posenet,
+               probes, readout, scene_classifiers, scenes, semantics, tables, taps, targets, task_nets, task_scenes, train)
 
 __all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
            "meter", "taps", "paper", "plots", "posenet", "probes", "readout", "scene_classifiers", "scenes", "semantics", "tables", "targets", "train",
+           "task_scenes", "dense", "task_nets", "downstream", "channels",
            "__version__"]
