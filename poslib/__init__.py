@@ -32,6 +32,7 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``task_nets`` the downstream tasks' networks, one per task, arm and seed, cached
 * ``downstream`` where position helps and hurts: saliency, segmentation, shortcut, shifts, as tidy tables
 * ``channels`` position in the order of the channels: pooled vectors, channel rankings, zeroing channels
+* ``channel_nets`` GAPNet and PermuteNet: networks that read position only through global pooling
 * ``claims``   findings declared before they are measured, then checked in code
 * ``findings`` each chapter's declared findings, sanity checks and departures
 * ``chapter``  the first and last call of every chapter
@@ -42,11 +43,12 @@ Small modules, one job each (the chapter that introduces each is named in its do
 """
 __version__ = "0.1.0"
 
-from . import (ablations, border_runs, border_tasks, cache, channels, chapter, claims, config, data, datasets, dense,  # noqa: E402
-               downstream, features, findings, glyphs, grids, infer, meter, metrics, models, padding, paper, plots, posenet,
-               probes, readout, scene_classifiers, scenes, semantics, tables, taps, targets, task_nets, task_scenes, train)
+from . import (ablations, border_runs, border_tasks, cache, channel_nets, channels, chapter, claims, config,  # noqa: E402
+               data, datasets, dense, downstream, features, findings, glyphs, grids, infer, meter, metrics, models,
+               padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes, semantics, tables, taps,
+               targets, task_nets, task_scenes, train)
 
 __all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
            "meter", "taps", "paper", "plots", "posenet", "probes", "readout", "scene_classifiers", "scenes", "semantics", "tables", "targets", "train",
-           "task_scenes", "dense", "task_nets", "downstream", "channels",
+           "task_scenes", "dense", "task_nets", "downstream", "channels", "channel_nets",
            "__version__"]

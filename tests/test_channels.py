@@ -1,10 +1,11 @@
-"""Unit tests for the channel tools (poslib.channels): pooled vectors, rankings, zeroing, permutation."""
+"""Unit tests for the channel tools (poslib.channels: pooled vectors, rankings, zeroing, permutation) and the
+networks that read position only through pooling (poslib.channel_nets: GAPNet, PermuteNet)."""
 
 import pytest
 import torch
 import torch.nn as nn
 
-from poslib import channels
+from poslib import channel_nets, channels, models
 
 
 class Planted(nn.Module):
@@ -77,3 +78,36 @@ def test_sorting_and_permuting_keep_the_values_not_their_channels():
     outs = [perm(torch.arange(8.0).view(1, 8)) for _ in range(5)]
     assert all(sorted(o[0].tolist()) == list(range(8)) for o in outs)
     assert len({tuple(o[0].tolist()) for o in outs}) > 1  # a fresh permutation on every pass
+
+
+# ------------------------------------------------------------------------------------- GAPNet, PermuteNet
+
+
+def test_gapnet_pools_class_maps_into_logits():
+    torch.manual_seed(0)
+    net = channel_nets.GAPNet(models.build("resnet", "zeros", (8, 16), (1, 1)), 9, "zeros").eval()
+    x = torch.rand(2, 3, 24, 24)
+    assert net(x).shape == (2, 9)
+    # the logits are the class maps' global averages: no linear layer after the pooling
+    assert torch.allclose(net(x), net.pre_classifier(net.stages(x)[-1]).mean((2, 3)))
+
+
+def test_circular_gapnet_cannot_tell_circular_shifts_apart():
+    torch.manual_seed(0)
+    net = channel_nets.GAPNet(models.build("vgg", "circular", (8, 16), (1, 1)), 9, "circular").eval()
+    x = torch.rand(2, 3, 24, 24)
+    assert torch.allclose(net(x), net(torch.roll(x, (2, 4), (2, 3))), atol=1e-5)  # shifts by the stride
+
+
+def test_permutenet_draws_a_new_order_every_pass():
+    torch.manual_seed(0)
+    net = channel_nets.PermuteNet(models.build("vgg", "zeros", (8, 16), (1, 1)), 4, seed=1).eval()
+    x = torch.rand(1, 3, 16, 16)
+    outs = [net(x) for _ in range(6)]
+    assert len({tuple(o[0].round(decimals=5).tolist()) for o in outs}) > 1
+    staged = channel_nets.PermuteNet(models.build("resnet", "zeros", (8, 16), (1, 1)), 4, at=1, seed=1).eval()
+    assert staged(x).shape == (1, 4)
+    with pytest.raises(ValueError, match="stage index"):
+        channel_nets.PermuteNet(models.build("vgg", "zeros", (8, 16), (1, 1)), 4, at=2)
+    with pytest.raises(TypeError, match="stage list"):
+        channel_nets.GAPNet(nn.Conv2d(3, 8, 3), 9, "zeros")
