@@ -86,14 +86,14 @@ def saliency_scores(net: nn.Module, data: task_scenes.Salient) -> pd.DataFrame:
     image when the answer covers it, the unpadded networks' window always, resized when it does not cover it.
     Also by ring of the salient object (``ring`` -1: all scenes)."""
     size = data.images.shape[-1]
-    maps, masks = saliency_maps(net, data.images), data.masks[:, 0]
-    covers = not torch.isnan(maps).any()
+    logits, masks = infer.batched(net, data.images), data.masks[:, 0]
+    maps = torch.sigmoid(dense.to_pixels(logits, size, "crop"))[:, 0]
     w = _same_window(size)
     scored = {"window": (maps[:, w, w], masks[:, w, w])}
-    if covers:
+    if not torch.isnan(maps).any():
         scored["whole image"] = (maps, masks)
     else:
-        scored["resized"] = (saliency_maps(net, data.images, "resize"), masks)
+        scored["resized"] = (torch.sigmoid(dense.to_pixels(logits, size, "resize"))[:, 0], masks)
     rows = []
     ring = data.ring.numpy()
     for how, (m, t) in scored.items():
