@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 from tqdm import tqdm
 
-from . import config, dense, infer, meter, metrics, scenes, task_nets, task_scenes
+from . import config, dense, infer, meter, metrics, scenes, task_nets, task_scenes, train
 
 #: Streams (of each seed) of the held-out scenes of each task.
 SALIENT_TEST, LAYOUT_TEST, SIDED_TEST = 5101, 5201, 5301
@@ -133,14 +133,9 @@ def shortcut_tests(seed: int, profile: Optional[config.Profile] = None) -> dict[
             for name, own in TESTS.items()}
 
 
-def accuracy(net: nn.Module, data: scenes.Scenes) -> float:
-    """Share of ``data``'s images whose class ``net`` names."""
-    return float((infer.batched(lambda x: net(x).argmax(1), data.images) == data.labels).float().mean())
-
-
 def shortcut_scores(net: nn.Module, tests: dict[str, scenes.Scenes]) -> dict[str, float]:
     """Accuracy of ``net`` on each test set, and ``drop``: aligned minus reversed."""
-    acc = {name: accuracy(net, data) for name, data in tests.items()}
+    acc = {name: train.accuracy(net, data.images, data.labels) for name, data in tests.items()}
     acc["drop"] = acc["aligned"] - acc["reversed"]
     return acc
 
