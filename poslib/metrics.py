@@ -144,15 +144,25 @@ def cell_accuracy(pred: ArrayLike, cells: ArrayLike, k: int) -> np.ndarray:
     return (hits / count.clamp(min=1)).view(k, k).numpy()
 
 
-def miou(pred: ArrayLike, mask: ArrayLike) -> float:
-    """Mean intersection over union of class maps, over the classes present in the truth or the prediction."""
+def _overlaps(pred: ArrayLike, mask: ArrayLike, classes: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per class, the pixels two label maps of the same shape share (intersection) and cover together (union),
+    as float64; ``classes`` None takes 0 .. the largest label, else checks that the labels lie in 0..classes-1."""
     pred, mask = torch.as_tensor(pred).flatten().long(), torch.as_tensor(mask).flatten().long()
     if pred.shape != mask.shape:
         raise ValueError(f"prediction and mask differ in size: {tuple(pred.shape)} vs {tuple(mask.shape)}")
-    n = int(max(pred.max(), mask.max())) + 1 if len(pred) else 1
-    conf = torch.bincount(mask * n + pred, minlength=n ** 2).view(n, n).double()
+    if classes is None:
+        classes = int(max(pred.max(), mask.max())) + 1 if len(pred) else 1
+    elif len(pred) and (int(torch.minimum(pred.min(), mask.min())) < 0
+                        or int(torch.maximum(pred.max(), mask.max())) >= classes):
+        raise ValueError(f"labels must lie in 0..{classes - 1}")
+    conf = torch.bincount(mask * classes + pred, minlength=classes ** 2).view(classes, classes).double()
     inter = conf.diag()
-    union = conf.sum(0) + conf.sum(1) - inter
+    return inter, conf.sum(0) + conf.sum(1) - inter
+
+
+def miou(pred: ArrayLike, mask: ArrayLike) -> float:
+    """Mean intersection over union of class maps, over the classes present in the truth or the prediction."""
+    inter, union = _overlaps(pred, mask)
     present = union > 0
     return float((inter[present] / union[present]).mean()) if present.any() else float("nan")
 
@@ -160,14 +170,7 @@ def miou(pred: ArrayLike, mask: ArrayLike) -> float:
 def iou_per_class(pred: ArrayLike, mask: ArrayLike, classes: int) -> np.ndarray:
     """Intersection over union of each class 0 .. classes-1 between two label maps of the same shape; NaN for a
     class absent from both."""
-    pred, mask = torch.as_tensor(pred).flatten().long(), torch.as_tensor(mask).flatten().long()
-    if pred.shape != mask.shape:
-        raise ValueError(f"prediction and mask differ in size: {tuple(pred.shape)} vs {tuple(mask.shape)}")
-    if len(pred) and (int(torch.minimum(pred.min(), mask.min())) < 0 or int(torch.maximum(pred.max(), mask.max())) >= classes):
-        raise ValueError(f"labels must lie in 0..{classes - 1}")
-    conf = torch.bincount(mask * classes + pred, minlength=classes ** 2).view(classes, classes).double()
-    inter = conf.diag()
-    union = conf.sum(0) + conf.sum(1) - inter
+    inter, union = _overlaps(pred, mask, classes)
     return torch.where(union > 0, inter / union.clamp(min=1), torch.tensor(float("nan"), dtype=torch.float64)).numpy()
 
 
