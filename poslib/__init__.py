@@ -32,7 +32,9 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``task_nets`` the downstream tasks' networks, one per task, arm and seed, cached
 * ``downstream`` where position helps and hurts: saliency, segmentation, shortcut, shifts, as tidy tables
 * ``channels`` position in the order of the channels: pooled vectors, channel rankings, zeroing channels
-* ``channel_nets`` GAPNet and PermuteNet: networks that read position only through global pooling
+* ``channel_nets`` GAPNet and PermuteNet: networks that read position only through global pooling; AugShift
+* ``channel_attacks`` rank a segmentation network's channels by mirrored pairs, zero them, score each half
+* ``channel_runs`` GAPNet, PermuteNet, channel-identity probes, zeroing and AugShift over seeds, as tidy tables
 * ``claims``   findings declared before they are measured, then checked in code
 * ``findings`` each chapter's declared findings, sanity checks and departures
 * ``chapter``  the first and last call of every chapter
@@ -43,12 +45,12 @@ Small modules, one job each (the chapter that introduces each is named in its do
 """
 __version__ = "0.1.0"
 
-from . import (ablations, border_runs, border_tasks, cache, channel_nets, channels, chapter, claims, config,  # noqa: E402
+from . import (ablations, border_runs, border_tasks, cache, channel_attacks, channel_nets, channel_runs, channels, chapter, claims, config,  # noqa: E402
                data, datasets, dense, downstream, features, findings, glyphs, grids, infer, meter, metrics, models,
                padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes, semantics, tables, taps,
                targets, task_nets, task_scenes, train)
 
 __all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
            "meter", "taps", "paper", "plots", "posenet", "probes", "readout", "scene_classifiers", "scenes", "semantics", "tables", "targets", "train",
-           "task_scenes", "dense", "task_nets", "downstream", "channels", "channel_nets",
+           "task_scenes", "dense", "task_nets", "downstream", "channels", "channel_nets", "channel_attacks", "channel_runs",
            "__version__"]
