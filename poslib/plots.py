@@ -114,10 +114,10 @@ def bars(values: dict, errors: Optional[dict] = None, title: str = "", ylabel: s
 
 
 def ranked_bars(seeds: pd.DataFrame, key: str, order: Sequence[str], title: str, ylabel: str, xlabel: str = "",
-                value: str = "spc") -> plt.Figure:
+                value: str = "spc", chance: Optional[float] = None, ax: Optional[plt.Axes] = None) -> plt.Figure:
     """Bars of the mean ± SD of ``value`` per group of ``key`` (in ``order``) over a tidy per-seed table, with
-    every seed as a dot (every chapter that ranks)."""
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(order) + 1.5), 3.2))
+    every seed as a dot (every chapter that ranks), and a dashed line at ``chance``."""
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(order) + 1.5), 3.2)) if ax is None else (None, ax)
     for i, name in enumerate(order):
         v = seeds.loc[seeds[key] == name, value].to_numpy(dtype=float)
         ax.bar(i, v.mean(), yerr=v.std(ddof=1) if len(v) > 1 else 0.0, capsize=3, color="tab:blue")
@@ -125,8 +125,12 @@ def ranked_bars(seeds: pd.DataFrame, key: str, order: Sequence[str], title: str,
     ax.set_xticks(range(len(order)), order, rotation=20)
     ax.set(ylabel=ylabel, xlabel=xlabel, title=title)
     ax.axhline(0, color="k", lw=0.6)
-    fig.tight_layout()
-    return fig
+    if chance is not None:
+        ax.axhline(chance, color="k", ls="--", lw=0.8, label="chance")
+        ax.legend(fontsize=7)
+    if fig is not None:
+        fig.tight_layout()
+    return ax.figure
 
 
 def curves(table, x: str, y: str, hue: str, title: str, xlabel: str, ylabel: str, chance: Optional[float] = None,
@@ -147,7 +151,8 @@ def curves(table, x: str, y: str, hue: str, title: str, xlabel: str, ylabel: str
     ax.set_title(title)
     lowest = float(table.groupby([hue, x])[y].mean().min())
     ax.set_ylim(*(ylim or (0.0 if lowest >= 0 else lowest - 0.05, 1.02)))
-    ax.set_xticks(sorted(table[x].unique()))
+    ticks = sorted(table[x].unique())
+    ax.set_xticks(ticks if len(ticks) <= 12 else ticks[:: -(-len(ticks) // 8)])
     ax.legend(fontsize=7, ncol=2)
     if fig is not None:
         fig.tight_layout()

@@ -102,7 +102,8 @@ def test_rule_text_shows_the_margin():
 # ----------------------------------------------------------------------------- every chapter's declarations
 
 MODULES = {"hypothesis": findings.hypothesis, "padding_ablations": findings.padding_ablations,
-           "border_tasks": findings.border_tasks, "your_network": findings.your_network}
+           "border_tasks": findings.border_tasks, "semantics": findings.semantics, "downstream": findings.downstream,
+           "channels": findings.channels, "your_network": findings.your_network}
 BOOK = config.get_profile("book")
 
 #: Per rule: arguments of ``record`` on the right side of the claim and on the wrong side (book margins <= 0.3).

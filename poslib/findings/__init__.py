@@ -5,6 +5,6 @@ margins are fixed here, in code; the paper's numbers are formatted from :mod:`po
 shown not robust on a second seed set or the other numeric path are declared ``binding=False`` with
 the reason in ``note``.
 """
-from . import border_tasks, hypothesis, padding_ablations, semantics, your_network
+from . import border_tasks, channels, downstream, hypothesis, padding_ablations, semantics, your_network
 
-__all__ = ["border_tasks", "hypothesis", "padding_ablations", "semantics", "your_network"]
+__all__ = ["border_tasks", "channels", "downstream", "hypothesis", "padding_ablations", "semantics", "your_network"]
