@@ -92,13 +92,10 @@ HALVES: dict[str, tuple[str, str]] = {"horizontal": ("left", "right"), "vertical
 def dense_miou(logits: torch.Tensor, labels: torch.Tensor, half: Optional[str] = None) -> float:
     """mIoU of dense ``logits`` against ``labels`` on the pixels the network answers for (or on one half of
     them: ``left``, ``right``, ``top``, ``bottom``)."""
-    size = labels.shape[-1]
-    pred = dense.to_pixels(logits, size, "crop")
-    first, side = (size - logits.shape[-1] * dense.STRIDE) // 2, logits.shape[-1] * dense.STRIDE
-    window = slice(first, first + side)
-    # argmax over a last, contiguous axis: the same answer, several times faster than over dimension 1
-    pred = pred[:, :, window, window].movedim(1, -1).contiguous().argmax(-1)
-    truth = labels[:, window, window]
+    pred = _classes(logits, labels.shape[-1])
+    first = (labels.shape[-1] - pred.shape[-1]) // 2
+    side = pred.shape[-1]
+    truth = labels[:, first: first + side, first: first + side]
     if half is not None:
         first_half = half in ("left", "top")
         cut = slice(0, side // 2) if first_half else slice(side // 2, side)
@@ -160,3 +157,17 @@ def hook_matches(net: dense.Net, images: torch.Tensor, drop: Sequence[int]) -> f
     shortcut = _zeroed_logits(net, _last_stage(net, images), drop)
     scale = float(before.abs().max())
     return max(float((hooked - shortcut).abs().max()), float((after - before).abs().max())) / scale
+
+
+def zeroed_prediction(net: dense.Net, images: torch.Tensor, drop: Sequence[int]) -> torch.Tensor:
+    """``net``'s predicted class at every pixel it answers for (the whole image, or an unpadded network's
+    window), with channels ``drop`` of its last stage zeroed: (n, side, side) int64."""
+    return _classes(_zeroed_logits(net, _last_stage(net, images), drop), images.shape[-1])
+
+
+def _classes(logits: torch.Tensor, size: int) -> torch.Tensor:
+    """Dense logits up-sampled in place on a ``size`` px image, cut to the pixels they cover, as classes."""
+    first, side = (size - logits.shape[-1] * dense.STRIDE) // 2, logits.shape[-1] * dense.STRIDE
+    window = slice(first, first + side)
+    # argmax over a last, contiguous axis: the same answer, several times faster than over dimension 1
+    return dense.to_pixels(logits, size, "crop")[:, :, window, window].movedim(1, -1).contiguous().argmax(-1)

@@ -188,3 +188,26 @@ def collect(seeds: Sequence[int], profile: Optional[config.Profile] = None) -> d
               for k, v in out.items()}
     tables["examples"] = examples
     return tables
+
+
+def chance(task: str, profile: Optional[config.Profile] = None) -> float:
+    """Accuracy of guessing ``task``'s most frequent answer on balanced data: 1 / its number of answers."""
+    return 1.0 / channel_nets.n_classes(task, profile)
+
+
+def zeroing_summary(zeroing: pd.DataFrame) -> pd.DataFrame:
+    """Per arm, ranking, channel count and seed: the mIoU lost by the ranked channels, and the mean and the
+    largest loss over the random draws (``margin``: ranked minus the largest random loss)."""
+    keys = ["arm", "ranking", "n", "seed"]
+    ranked = zeroing[zeroing["which"] == "ranked"].set_index(keys)["lost"].rename("ranked")
+    rand = zeroing[zeroing["which"] == "random"].groupby(keys)["lost"].agg(["mean", "max"])
+    out = pd.concat([ranked, rand.rename(columns={"mean": "random mean", "max": "random max"})], axis=1)
+    return out.assign(margin=out["ranked"] - out["random max"]).reset_index()
+
+
+def probe_shares(probe: pd.DataFrame, profile: Optional[config.Profile] = None) -> pd.DataFrame:
+    """Per trained task, probed task and seed: probe accuracy ordered and sorted, and the share of the ordered
+    vector's lead over chance that the sorted one keeps."""
+    wide = probe.pivot_table(index=["trained", "task", "seed"], columns="vector", values="accuracy").reset_index()
+    base = wide["task"].map(lambda t: chance(t, profile))
+    return wide.assign(kept=(wide["sorted"] - base) / (wide["ordered"] - base))
