@@ -19,7 +19,7 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from . import (channel_attacks, channel_nets, channels, config, dense, downstream, glyphs, grids, infer, probes,
-               task_nets, task_scenes, train)
+               task_nets, train)
 
 #: Stream (of each seed) of the held-out objects of the circular check.
 OBJECT_STREAM = 6202
@@ -121,9 +121,7 @@ def _objects(seed: int, r: ChannelRunSizes, profile: config.Profile) -> torch.Te
 
 def _ranked_nets(out: dict, seed: int, first: bool, r: ChannelRunSizes, profile: config.Profile) -> dict:
     """Experiments 3 to 5 on one seed, on Chapter 5's segmentation networks: rankings, zeroing, the attack."""
-    lay, ds = task_nets.sizes(profile).layout, downstream.sizes(profile)
-    test = task_scenes.layout(ds.layout_test, config.stream(seed, downstream.LAYOUT_TEST), "test", lay.canvas,
-                              lay.obj)
+    test = downstream.layout_test(seed, profile)
     nets = {}
     for arm in r.ranked_arms:
         net = nets[arm] = task_nets.segmentation(arm, seed, profile)
@@ -178,12 +176,11 @@ def collect(seeds: Sequence[int], profile: Optional[config.Profile] = None) -> d
     for seed in tqdm(seeds, desc="Chapter 6 seeds"):
         first = seed == seeds[0]
         test = channel_nets.grid_data(seed, "test", profile=profile)
-        examples.update(pooled=_pooled_nets(out, seed, first, test, r, profile)) if first else \
-            _pooled_nets(out, seed, first, test, r, profile)
+        pooled = _pooled_nets(out, seed, first, test, r, profile)
         examples.update(_ranked_nets(out, seed, first, r, profile))
         _augshift(out, seed, first, test, r, profile)
         if first:
-            examples["grid"] = test
+            examples.update(grid=test, pooled=pooled)
     tables = {k: (pd.concat(v, ignore_index=True) if v and isinstance(v[0], pd.DataFrame) else pd.DataFrame(v))
               for k, v in out.items()}
     tables["examples"] = examples

@@ -203,6 +203,14 @@ def position_scores(net: nn.Module, seed: int, size: int) -> pd.DataFrame:
     return report.scores.drop(columns=["layer"])
 
 
+def layout_test(seed: int, profile: Optional[config.Profile] = None) -> task_scenes.Layouts:
+    """The held-out layouts of ``seed`` that the segmentation networks are scored on."""
+    profile = profile or config.get_profile()
+    layout = task_nets.sizes(profile).layout
+    return task_scenes.layout(sizes(profile).layout_test, config.stream(seed, LAYOUT_TEST), "test", layout.canvas,
+                              layout.obj)
+
+
 def collect(seeds, profile: Optional[config.Profile] = None) -> dict:
     """Train (or load) every network of every arm and seed and measure it. Returns tables: ``networks``,
     ``saliency``, ``segmentation``, ``shortcut``, ``shifts``, ``crops``, ``position``, ``circular``, and
@@ -241,7 +249,7 @@ def collect(seeds, profile: Optional[config.Profile] = None) -> dict:
                 bar.update(1)
             if first:
                 examples[("salient scenes", rule)] = test
-        test = task_scenes.layout(s.layout_test, config.stream(seed, LAYOUT_TEST), "test", layout.canvas, layout.obj)
+        test = layout_test(seed, profile)
         for arm in s.segmentation_arms:
             net = task_nets.segmentation(arm, seed, profile)
             note(net, "segmentation", arm, seed)
