@@ -26,6 +26,15 @@ def test_gridnet_output_shapes(task, shape, mode):
     assert padding.modes_of(net) == {mode}
 
 
+@pytest.mark.parametrize("task", border_tasks.TASKS)
+def test_gridnet_has_its_tasks_widths(task):
+    net = border_tasks.gridnet(task, "zeros", border_tasks.n_outputs(task, 3))
+    body = net.body if task == "segment" else net
+    assert tuple(body.widths) == border_tasks.WIDTHS[task]
+    given = border_tasks.gridnet(task, "zeros", 9, (8, 8, 16, 16))
+    assert tuple((given.body if task == "segment" else given).widths) == (8, 8, 16, 16)
+
+
 def test_circular_gridnet_cannot_tell_cells_apart():
     """Moving a patch by whole cells on a uniform canvas is a circular shift by a multiple of the stride (8)."""
     torch.manual_seed(0)
@@ -96,10 +105,10 @@ def test_spec_ignores_canvas_where_none_is_shown(grid_profile):
 
 def test_runs_start_from_the_pretrained_body(monkeypatch, tmp_path, grid_profile, restore_determinism):
     monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
-    body = border_tasks.pretrained_body(grid_profile)
+    body = border_tasks.pretrained_body(grid_profile, border_tasks.WIDTHS["where"])
     assert body.info["cached"] is False and 0 <= body.info["test_accuracy"] <= 1
     assert not any(p.requires_grad for p in body.parameters())
-    assert border_tasks.pretrained_body(grid_profile).info["cached"] is True
+    assert border_tasks.pretrained_body(grid_profile, border_tasks.WIDTHS["where"]).info["cached"] is True
     run = border_tasks.run("where", "reflect", 3, seed=0, profile=grid_profile)
     assert run["info"]["spec"]["pretrained"]["images"] == TINY.pretrain
     # a task network is built from the body's convolutions, then trained: its first layer moved away from them
