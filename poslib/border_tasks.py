@@ -23,9 +23,10 @@ from . import config, glyphs, grids, infer, metrics, models, padding, train
 #: The three tasks: location of one patch, class of the patch in a target cell, its segmentation.
 TASKS: tuple[str, ...] = ("where", "what_where", "segment")
 #: Channels of the four single-convolution stages per task; three 2x2 max-pools make a total stride of 8, which
-#: divides the patch side, so moving a patch by whole cells is a shift the network can follow exactly. Finding
-#: one patch (``where``) is learnt as well at half the width, in a third of the time; naming the patch in a
-#: target cell, and segmenting it, stay near the position-blind ceiling at half width.
+#: divides the patch side, so moving a patch by whole cells is a shift the network can follow exactly. At half
+#: the width, finding one patch (``where``) keeps every finding of its own and trains in about a third of the
+#: time, if a little less accurate than at full width; naming the patch in a target cell, and
+#: segmenting it, stay near the position-blind ceiling at half width, so they keep the full width.
 WIDTHS: dict[str, tuple[int, ...]] = {"where": (16, 16, 32, 32), "what_where": (32, 32, 64, 64),
                                       "segment": (32, 32, 64, 64)}
 #: Stream (of the run's first seed) of the held-out canvases (test split: other glyph samples, other photos).
