@@ -279,7 +279,7 @@ def test_ablation_budgets_follow_the_profile():
     from poslib import ablations
 
     smoke, book, paper = (config.get_profile(n) for n in ("smoke", "book", "paper"))
-    assert ablations.budget(book) == {"images": 1000, "epochs": 1, "finetune": True, "test_images": 300}
+    assert ablations.budget(book) == {"images": 500, "epochs": 1, "finetune": True, "test_images": 300}
     assert ablations.budget(paper)["finetune"] is False  # the paper profile trains every mode afresh
     assert ablations.scratch_budget(smoke) == {"images": 300, "epochs": 1, "test_images": 200}
     assert ablations.probe_sizes(book).epochs == ablations.sizes(book).probe_epochs
