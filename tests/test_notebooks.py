@@ -45,3 +45,17 @@ def test_chapter_checks_its_claims(path):
     measured = [i for i, s in enumerate(sources) if ".record(" in s]
     assert declared and measured and declared[0] < measured[0] and declared[0] <= 3, \
         f"{path.name} must declare its claims near the top, before any is measured"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_install_cell_uses_the_book_s_repository(path):
+    """The Colab route: each chapter's first cell installs poslib from the repository `_config.yml` names
+    (its one place: the launch and repository buttons read it too), at the branch it names."""
+    import yaml
+
+    repo = yaml.safe_load((path.parents[1] / "_config.yml").read_text())["repository"]
+    wanted = f'"poslib @ git+{repo["url"]}.git@{repo["branch"]}"'
+    first = "".join(next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")["source"])
+    assert "except ModuleNotFoundError" in first and f"%pip install -q {wanted}" in first, (
+        f"{path.name}: its first cell must install poslib with `%pip install -q {wanted}` when it is missing "
+        "(change the address in _config.yml and in every chapter's first cell together)")
