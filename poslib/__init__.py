@@ -12,7 +12,8 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``datasets`` the paper profile's real data sets (DUTS-TR, PASCAL-S) read from folders
 * ``glyphs``   class-labelled patches (digits over photo crops), the border tasks' stand-in for CIFAR-10
 * ``grids``    the k x k grid canvases of the border tasks: cells, rings, placing patches, the tasks
-* ``train``    training loops, the one way a trained network is made and cached, and the backbones
+* ``networks`` the one way a trained network is made: trained once, cached by content, frozen, described
+* ``train``    training loops and the backbones
 * ``infer``    batched inference over a whole data set
 * ``features`` multi-level features, resized and concatenated
 * ``readout``  the position-encoding readout (PosENet's PEM)
@@ -47,10 +48,10 @@ __version__ = "0.1.0"
 
 from . import (ablations, border_runs, border_tasks, cache, channel_attacks, channel_nets, channel_runs, channels, chapter, claims, config,  # noqa: E402
                data, datasets, dense, downstream, features, findings, glyphs, grids, infer, meter, metrics, models,
-               padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes, semantics, tables, taps,
+               networks, padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes, semantics, tables, taps,
                targets, task_nets, task_scenes, train)
 
-__all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "padding",
+__all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "networks", "padding",
            "meter", "taps", "paper", "plots", "posenet", "probes", "readout", "scene_classifiers", "scenes", "semantics", "tables", "targets", "train",
            "task_scenes", "dense", "task_nets", "downstream", "channels", "channel_nets", "channel_attacks", "channel_runs",
            "__version__"]

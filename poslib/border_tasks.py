@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import config, glyphs, grids, infer, metrics, models, padding, train
+from . import config, glyphs, grids, infer, metrics, models, networks, padding, train
 
 #: The three tasks: location of one patch, class of the patch in a target cell, its segmentation.
 TASKS: tuple[str, ...] = ("where", "what_where", "segment")
@@ -130,9 +130,9 @@ def pretrained_body(profile: Optional[config.Profile] = None, widths: Sequence[i
         xt, yt = glyphs.patches(min(1000, g.test * 2), g.patch, seed=test_seed(profile), split="test")
         return {"info": {"losses": losses, "test_accuracy": train.accuracy(net, xt, yt)}}
 
-    return train.cached_network("border-body", s,
-                                lambda: gridnet("what_where", "zeros", len(glyphs.PATCH_CLASSES), widths),
-                                fit, seed, __name__)
+    return networks.cached_network("border-body", s,
+                                   lambda: gridnet("what_where", "zeros", len(glyphs.PATCH_CLASSES), widths),
+                                   fit, seed, __name__)
 
 
 def test_seed(profile: Optional[config.Profile] = None) -> int:
@@ -144,7 +144,7 @@ def test_seed(profile: Optional[config.Profile] = None) -> int:
 def _load_body(net: nn.Module, body: nn.Module) -> None:
     """Copy the pretrained patch classifier's convolutions and batch norms (not its head) into ``net``."""
     target = net.body if isinstance(net, SegNet) else net
-    state = {k: v for k, v in train.state_dict(body).items() if not k.startswith("head.")}
+    state = {k: v for k, v in networks.state_dict(body).items() if not k.startswith("head.")}
     missing, unexpected = target.load_state_dict(state, strict=False)
     if unexpected or any(not k.startswith("head.") for k in missing):
         raise RuntimeError(f"pretrained body does not fit: missing {missing}, unexpected {unexpected}")
@@ -220,7 +220,7 @@ def run(task: str, mode: str, k: int, seed: int = 0, target: Optional[int] = Non
         xt, _, _ = dataset(task, g.test, k, g.patch, test_seed(profile), "test", target, canvas)
         return {"pred": predict(net, xt).to(torch.uint8), "info": {"train_seconds": seconds, "losses": losses}}
 
-    net = train.cached_network("border", s, lambda: gridnet(task, mode, n_outputs(task, k)), fit, seed, __name__)
+    net = networks.cached_network("border", s, lambda: gridnet(task, mode, n_outputs(task, k)), fit, seed, __name__)
     _, yt, t = dataset(task, g.test, k, g.patch, test_seed(profile), "test", target, canvas)
     return {"pred": net.results["pred"].long(), "labels": yt, "task": t, "net": net, "info": net.info}
 

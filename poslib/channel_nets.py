@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import channels, config, glyphs, grids, models, padding, train
+from . import channels, config, glyphs, grids, models, networks, padding, train
 
 #: The two questions the pooled networks answer about one object on a k x k grid.
 TASKS: tuple[str, ...] = ("location", "class")
@@ -169,7 +169,7 @@ def _trained(kind: str, task: str, mode: str, seed: int, build, profile: Optiona
         return {"info": {"losses": losses}}
 
     spec = _spec(kind, task, mode, seed, s, **extra)
-    return train.cached_network("channel-net", spec, build, fit, seed, __name__)
+    return networks.cached_network("channel-net", spec, build, fit, seed, __name__)
 
 
 def gapnet(task: str, mode: str, seed: int = 0, profile: Optional[config.Profile] = None) -> GAPNet:
@@ -226,7 +226,7 @@ def augshift(mode: str, weight: float, seed: int = 0, profile: Optional[config.P
     start = permutenet("class", None, seed, mode, profile)
 
     def fit(net: nn.Module) -> dict:
-        net.load_state_dict(train.state_dict(start))
+        net.load_state_dict(networks.state_dict(start))
         for p in net.parameters():
             p.requires_grad_(True)
         data = grid_data(seed, "train", s.train["class"], profile)
@@ -236,9 +236,9 @@ def augshift(mode: str, weight: float, seed: int = 0, profile: Optional[config.P
         return {"info": {"losses": losses}}
 
     spec = _spec("augshift", "class", mode, seed, s, weight=float(weight), start=start.info["key"])
-    return train.cached_network("channel-net", spec,
-                                lambda: PermuteNet(body(mode), n_classes("class", profile), None, seed), fit, seed,
-                                __name__)
+    return networks.cached_network("channel-net", spec,
+                                   lambda: PermuteNet(body(mode), n_classes("class", profile), None, seed), fit, seed,
+                                   __name__)
 
 
 def framed(images: torch.Tensor, width: int) -> torch.Tensor:

@@ -14,7 +14,7 @@ from typing import Optional
 
 import torch.nn as nn
 
-from . import config, glyphs, models, padding, scenes, train
+from . import config, glyphs, models, networks, padding, scenes, train
 
 #: Channels of the four single-convolution stages (three 2x2 max-pools: total stride 8, which divides the
 #: lattice step, so moving an object by one place is a shift every stage can follow exactly).
@@ -71,4 +71,4 @@ def network(mode: str, seed: int = 0, profile: Optional[config.Profile] = None) 
                                       desc=f"scenes/{mode}")
         return {"info": {"losses": losses}}
 
-    return train.cached_network("scene-classifier", spec, lambda: build(mode), fit, seed, __name__)
+    return networks.cached_network("scene-classifier", spec, lambda: build(mode), fit, seed, __name__)

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import config, dense, scenes, task_scenes, train
+from . import config, dense, networks, scenes, task_scenes, train
 
 #: The arms every task is trained with: three border rules and coordinate channels without padding.
 ARMS: tuple[str, ...] = ("zeros", "circular", "valid", dense.COORD)
@@ -95,7 +95,7 @@ def saliency(rule: str, arm: str, seed: int = 0, profile: Optional[config.Profil
                            desc=f"saliency/{rule}/{arm}")
         return {"info": {"losses": losses}}
 
-    return train.cached_network("task-net", spec, lambda: dense.build(arm, 1, True), fit, seed, __name__)
+    return networks.cached_network("task-net", spec, lambda: dense.build(arm, 1, True), fit, seed, __name__)
 
 
 def segmentation(arm: str, seed: int = 0, profile: Optional[config.Profile] = None) -> nn.Module:
@@ -112,7 +112,7 @@ def segmentation(arm: str, seed: int = 0, profile: Optional[config.Profile] = No
                            desc=f"segmentation/{arm}")
         return {"info": {"losses": losses}}
 
-    return train.cached_network("task-net", spec, lambda: dense.build(arm, classes, True), fit, seed, __name__)
+    return networks.cached_network("task-net", spec, lambda: dense.build(arm, classes, True), fit, seed, __name__)
 
 
 def classifier(arm: str, seed: int = 0, own_side: float = SHORTCUT, prior: bool = False,
@@ -135,4 +135,4 @@ def classifier(arm: str, seed: int = 0, own_side: float = SHORTCUT, prior: bool 
             losses = train.fit(net, data.images, [data.labels], F.cross_entropy, s.epochs, s.batch, s.lr, seed, desc)
         return {"info": {"losses": losses}}
 
-    return train.cached_network("task-net", spec, lambda: dense.build(arm, classes, False), fit, seed, __name__)
+    return networks.cached_network("task-net", spec, lambda: dense.build(arm, classes, False), fit, seed, __name__)

@@ -7,7 +7,6 @@ the content-keyed cache, so every later request, from any chapter, loads it.
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import cache, config, data, infer, models, padding
+from . import config, data, infer, models, networks, padding
 
 #: Blocks (ResNet) or convolutions (VGG) per stage of the default backbones.
 DEPTHS = {"vgg": (2, 2, 2, 2), "resnet": (1, 1, 2, 2)}
@@ -98,42 +97,6 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     return int((infer.batched(lambda x: model(x).argmax(1), images, batch) == labels).sum()) / len(images)
 
 
-def state_dict(net: nn.Module) -> dict:
-    """``net``'s parameters and buffers as CPU tensors, ready to store."""
-    return {k: v.detach().cpu() for k, v in net.state_dict().items()}
-
-
-def cached_network(kind: str, spec, build: Callable[[], nn.Module], fit: Callable[[nn.Module], Optional[dict]], seed: int,
-            module: str = __name__) -> nn.Module:
-    """The one way a trained network is made: ``build()`` a fresh network (seeded with ``seed``), train it with
-    ``fit(net)`` and keep it in the content-keyed cache under ``kind``; every later request loads it.
-
-    ``spec`` (a dataclass or a JSON-able dict) is everything that determines the network; the key also covers
-    the source of ``module`` and of every ``poslib`` module it imports (:func:`cache.fingerprint`). ``fit``
-    returns an optional dict: its ``info`` entry is kept as the network's description, any other entry (test
-    predictions, say) is stored beside the weights. Returns the network frozen (:func:`freeze`), with
-    ``net.info`` (``fit``'s info, ``train_seconds``, ``cached``, ``key``, ``spec`` as a dict) and
-    ``net.results`` (the other entries).
-    """
-    spec = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else dict(spec)
-
-    def make() -> dict:
-        config.seed_everything(seed)
-        net = build()
-        t0 = time.perf_counter()
-        out = dict(fit(net) or {})
-        info = dict(out.pop("info", {}))
-        info.setdefault("train_seconds", time.perf_counter() - t0)
-        return {"state": state_dict(net), "info": info, **out}
-
-    stored, was_cached = cache.load_or_make(kind, spec, make, module)
-    net = build()
-    net.load_state_dict(stored["state"])
-    net.info = dict(stored["info"], cached=was_cached, key=cache.key(kind, spec, module), spec=spec)
-    net.results = {k: v for k, v in stored.items() if k not in ("state", "info")}
-    return freeze(net)
-
-
 @dataclass(frozen=True)
 class BackboneSpec:
     """Everything that determines an offline backbone: architecture, padding, data and training budget, seed,
@@ -181,8 +144,9 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
 
     In the offline profiles (``smoke``, ``book``) it is a ``poslib`` VGG- or ResNet-style network with
     padding ``mode``, trained on the shapes task (or left at its random initialisation when
-    ``trained=False``) through :func:`cached_network`, so it is made once and then loaded. In the ``paper`` profile
-    it is torchvision's ImageNet VGG16 or ResNet-152, with its convolutions switched to ``mode``. The model's
+    ``trained=False``) through :func:`poslib.networks.cached_network`, so it is made once and then loaded. In
+    the ``paper`` profile it is torchvision's ImageNet VGG16 or ResNet-152, with its convolutions switched to
+    ``mode``. The model's
     ``info`` dict holds its shape-task test accuracy (None for a random network), training time, cache key,
     whether it came from the cache.
     ``images`` and ``epochs`` override the profile's training budget; ``pad_width`` pads that many pixels in
@@ -201,7 +165,7 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
         if mode != "zeros":
             padding.convert(net, mode)
         net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}
-        return freeze(net)
+        return networks.freeze(net)
 
     base = None
     if finetune:
@@ -222,7 +186,7 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     def fit(net: nn.Module) -> dict:
         info = {"train_seconds": 0.0, "epochs": 0, "start": spec.start}
         if base is not None:
-            net.load_state_dict(state_dict(base))
+            net.load_state_dict(networks.state_dict(base))
             for p in net.parameters():
                 p.requires_grad_(True)
         if trained:
@@ -236,7 +200,7 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
                                  if trained else None)
         return {"info": info}
 
-    return cached_network("backbone", spec, build, fit, seed)
+    return networks.cached_network("backbone", spec, build, fit, seed, __name__)
 
 
 def describe(name: str, net: nn.Module) -> dict:
@@ -271,11 +235,3 @@ def _kept_shapes(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tens
 def _shapes_test_set(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Held-out shapes on the test photos, drawn from a stream of the run seed, made once per session."""
     return data.shapes(n, size, seed=config.stream(seed, 424242), backgrounds="test")
-
-
-def freeze(net: nn.Module) -> nn.Module:
-    """``net`` in evaluation mode on the book's device, every parameter frozen; returns it."""
-    net.eval().to(config.device())
-    for p in net.parameters():
-        p.requires_grad_(False)
-    return net

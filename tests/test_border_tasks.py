@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from poslib import border_runs, border_tasks, config, grids, metrics, padding, train
+from poslib import border_runs, border_tasks, config, grids, padding
 
 
 TINY = border_tasks.GridSizes(patch=16, pretrain=40, pretrain_epochs=1, train=dict.fromkeys(border_tasks.TASKS, 40),

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from poslib import cache, config, models, padding, train
+from poslib import cache, config, models, networks, padding, train
 
 # ----------------------------------------------------------------------------- cache
 
@@ -18,8 +18,8 @@ def test_fingerprint_is_a_short_stable_hash_of_the_import_closure():
     fp = cache.fingerprint("train")
     assert re.fullmatch(r"[0-9a-f]{12}", fp)
     assert cache.fingerprint("train") == fp == cache.fingerprint("poslib.train")
-    assert cache.dependencies("train") == ("cache", "config", "data", "datasets", "infer", "models", "padding", "taps",
-                                           "train")
+    assert cache.dependencies("train") == ("cache", "config", "data", "datasets", "infer", "models", "networks",
+                                           "padding", "taps", "train")
     assert cache.dependencies("models") == ("models", "padding", "taps")
     assert cache.fingerprint("models") != fp
 
@@ -91,8 +91,8 @@ def test_cached_network_trains_once_then_loads_frozen(monkeypatch, tmp_path, res
             net.weight.add_(1.0)
         return {"info": {"note": "trained"}, "pred": torch.arange(3)}
 
-    first = train.cached_network("thing", {"a": 1}, lambda: nn.Linear(2, 2), fit, seed=5)
-    again = train.cached_network("thing", {"a": 1}, lambda: nn.Linear(2, 2), fit, seed=5)
+    first = networks.cached_network("thing", {"a": 1}, lambda: nn.Linear(2, 2), fit, seed=5, module="poslib.train")
+    again = networks.cached_network("thing", {"a": 1}, lambda: nn.Linear(2, 2), fit, seed=5, module="poslib.train")
     assert len(fits) == 1 and first.info["cached"] is False and again.info["cached"] is True
     assert torch.equal(first.weight, again.weight) and torch.equal(again.results["pred"], torch.arange(3))
     assert again.info["note"] == "trained" and again.info["spec"] == {"a": 1} and again.info["train_seconds"] >= 0
@@ -100,7 +100,8 @@ def test_cached_network_trains_once_then_loads_frozen(monkeypatch, tmp_path, res
     assert not again.training and not any(p.requires_grad for p in again.parameters())
     # seeded before it is built: the same seed gives the same initial weights
     torch.manual_seed(123)
-    other = train.cached_network("thing", {"a": 2}, lambda: nn.Linear(2, 2), lambda net: None, seed=5)
+    other = networks.cached_network("thing", {"a": 2}, lambda: nn.Linear(2, 2), lambda net: None, seed=5,
+                                    module="poslib.train")
     assert torch.allclose(other.weight + 1.0, first.weight)
 
 

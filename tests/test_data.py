@@ -1,7 +1,6 @@
 """poslib.data: shipped photos, crops, the paper's synthetic inputs, the shapes task, data-set folders."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
