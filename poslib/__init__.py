@@ -39,6 +39,7 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``claims``   findings declared before they are measured, then checked in code
 * ``findings`` each chapter's declared findings, sanity checks and departures
 * ``chapter``  the first and last call of every chapter
+* ``scorecard`` a chapter's claims and run as one record, for the book's scorecard, front and status pages
 * ``paper``    the paper's published tables
 * ``tables``   our numbers beside the paper's
 * ``plots``    figures with one colour map for position
@@ -48,10 +49,10 @@ __version__ = "0.1.0"
 
 from . import (ablations, border_runs, border_tasks, cache, channel_attacks, channel_nets, channel_runs, channels, chapter, claims, config,  # noqa: E402
                data, datasets, dense, downstream, features, findings, glyphs, grids, infer, meter, metrics, models,
-               networks, padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes, semantics, tables, taps,
+               networks, padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes, scorecard, semantics, tables, taps,
                targets, task_nets, task_scenes, train)
 
 __all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "networks", "padding",
-           "meter", "taps", "paper", "plots", "posenet", "probes", "readout", "scene_classifiers", "scenes", "semantics", "tables", "targets", "train",
+           "meter", "taps", "paper", "plots", "posenet", "probes", "readout", "scene_classifiers", "scenes", "scorecard", "semantics", "tables", "targets", "train",
            "task_scenes", "dense", "task_nets", "downstream", "channels", "channel_nets", "channel_attacks", "channel_runs",
            "__version__"]

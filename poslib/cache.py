@@ -84,6 +84,10 @@ def key(kind: str, spec: dict, module: str) -> str:
     return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
+#: How many results this process loaded from the cache ("hits") and made afresh ("made").
+COUNTS: dict[str, int] = {"hits": 0, "made": 0}
+
+
 def load_or_make(kind: str, spec: dict, make: Callable[[], Any], module: str) -> tuple[Any, bool]:
     """Load the cached result for (kind, spec) built by ``module``'s code, or ``make()`` it and store it;
     returns (result, was_cached).
@@ -93,10 +97,13 @@ def load_or_make(kind: str, spec: dict, make: Callable[[], Any], module: str) ->
     path = config.cache_dir() / f"{key(kind, spec, module)}.pt"
     if path.exists():
         try:
-            return torch.load(path, map_location="cpu", weights_only=False), True
+            result = torch.load(path, map_location="cpu", weights_only=False)
+            COUNTS["hits"] += 1
+            return result, True
         except Exception:  # a truncated file from an interrupted run: make it again
             path.unlink(missing_ok=True)
     result = make()
+    COUNTS["made"] += 1
     tmp = path.with_suffix(".tmp")
     torch.save(result, tmp)
     tmp.replace(path)

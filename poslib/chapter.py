@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from . import claims, config, plots
+from . import claims, config, plots, scorecard
 
 _started: dict[str, float] = {}
 
@@ -24,13 +24,25 @@ def start(name: str, threads: int = 2) -> config.Profile:
 
 
 def finish(checked: claims.Claims) -> None:
-    """End a chapter: log the claims' outcomes where ``POSLIB_CLAIMS_LOG`` asks, raise if a binding claim
-    failed (or was never measured), else print the run time."""
+    """End a chapter: store its scorecard record in the page (for the book's scorecard, front and status
+    pages), log the claims' outcomes where ``POSLIB_CLAIMS_LOG`` asks, raise if a binding claim failed (or was
+    never measured), else print the run time."""
+    seconds = time.perf_counter() - _started.get(checked.chapter, time.perf_counter())
+    scorecard.glue(checked, seconds)
     log = config.claims_log()
     if log is not None:
         with open(log, "a") as f:
             for row in checked.records():
                 f.write(json.dumps(row) + "\n")
     checked.assert_all()
-    seconds = time.perf_counter() - _started.get(checked.chapter, time.perf_counter())
     print(f"{checked.chapter} ran in {seconds:.0f} s | {config.status()}")
+
+
+def share_figure(name: str, fig) -> None:
+    """Show ``fig`` in the chapter and store it under the glue key ``name``, where another page of the book
+    (the front page) can show the same measured figure."""
+    import matplotlib.pyplot as plt
+    from myst_nb import glue as _glue
+
+    _glue(name, fig, display=False)
+    plt.show()

@@ -67,6 +67,7 @@ class Finding:
     kind: str = "finding"
     binding: bool = True
     note: str = ""  # why a finding is only reported (e.g. "not robust: ..."), or a departure's prediction
+    headline: bool = False  # the chapter's headline finding, shown on the book's front page
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -129,6 +130,23 @@ def judge(rule: str, a, b=None, margin: float = 0.0) -> tuple[bool, str]:
     raise ValueError(f"rule {rule!r} needs record(..., holds=...)")
 
 
+def anchor(key: str) -> str:
+    """The HTML id that marks the cell where claim ``key`` was measured (the scorecard links to it)."""
+    return f"claim-{key}"
+
+
+def _mark_cell(key: str) -> None:
+    """In a Jupyter kernel, leave an invisible anchor in the current cell's output; elsewhere do nothing."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+    except ImportError:  # pragma: no cover - IPython comes with every Jupyter install
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "kernel"):
+        display(HTML(f'<span id="{anchor(key)}"></span>'))
+
+
 class Claims:
     """The declared claims of one chapter and, once recorded, their verdicts."""
 
@@ -157,6 +175,7 @@ class Claims:
             ok, text = judge(f.rule, a, b, f.margin)
             text = f"{text}; {ours}" if ours else text
         self.outcomes[key] = Outcome(f, ok, text)
+        _mark_cell(key)
         return ok
 
     def said(self, key: str, yes: str = "holds", no: str = "does not hold") -> str:

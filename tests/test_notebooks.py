@@ -59,3 +59,49 @@ def test_install_cell_uses_the_book_s_repository(path):
     assert "except ModuleNotFoundError" in first and f"%pip install -q {wanted}" in first, (
         f"{path.name}: its first cell must install poslib with `%pip install -q {wanted}` when it is missing "
         "(change the address in _config.yml and in every chapter's first cell together)")
+
+
+EXERCISE = re.compile(r"```\{exercise\}\s*\n:label:\s*(\S+)")
+SOLUTION = re.compile(r"```\{solution-start\}\s+(\S+)\s*\n((?::[a-z-]+:.*\n)*)")
+
+
+def exercises(path):
+    """(exercise labels, [(solution label, its options, number of code cells inside)]) of a chapter."""
+    cells = json.loads(path.read_text())["cells"]
+    labels, solutions, open_solution = [], [], None
+    for c in cells:
+        text = "".join(c["source"])
+        if c["cell_type"] == "code":
+            if open_solution is not None:
+                open_solution[2] += 1
+            continue
+        labels += EXERCISE.findall(text)
+        gates = [(m.start(), m.groups()) for m in SOLUTION.finditer(text + "\n")]
+        gates += [(m.start(), None) for m in re.finditer(r"```\{solution-end\}", text)]
+        for _, start in sorted(gates, key=lambda g: g[0]):  # a cell may end one solution and start the next
+            if start is not None:
+                assert open_solution is None, f"{path.name}: solution {start[0]} starts inside another solution"
+                open_solution = [start[0], start[1], 0]
+            else:
+                assert open_solution is not None, f"{path.name}: solution-end without solution-start"
+                solutions.append(tuple(open_solution))
+                open_solution = None
+    assert open_solution is None, f"{path.name}: solution {open_solution[0]} never ends"
+    return labels, solutions
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_has_exercises_with_hidden_solutions_that_run(path):
+    labels, solutions = exercises(path)
+    assert 2 <= len(labels) <= 4, f"{path.name}: {len(labels)} exercises; every chapter has 2 to 4"
+    assert sorted(s[0] for s in solutions) == sorted(labels), \
+        f"{path.name}: every exercise needs exactly one solution ({labels} vs {[s[0] for s in solutions]})"
+    for label, options, _ in solutions:
+        assert ":class: dropdown" in options, f"{path.name}: the solution of {label} must be hidden (:class: dropdown)"
+    assert sum(n > 0 for *_, n in solutions) >= 2, \
+        f"{path.name}: at least two solutions must run code (the tests execute them with the chapter)"
+
+
+def test_exercise_labels_are_unique_across_the_book():
+    labels = [label for path in CHAPTERS for label in exercises(path)[0]]
+    assert len(labels) == len(set(labels)), sorted(label for label in labels if labels.count(label) > 1)

@@ -20,7 +20,8 @@ def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
             f"location accuracy at ring {ring}, per seed, vs chance 1/9", "above", large, GAPNET))
     out.append(Finding(
         "where3_zeros_vs_circular", "Task 1, k=3: zero padding locates the patch far better than circular padding",
-        "location accuracy over all test canvases, per seed", "separated", large, "zero ≫ circular ≈ chance"))
+        "location accuracy over all test canvases, per seed", "separated", large, "zero ≫ circular ≈ chance",
+        headline=True))
     out.append(Finding(
         "where5_zeros_falls", "Task 1, k=5: with zero padding, accuracy falls from the outer ring to the centre",
         "location accuracy, outer ring vs centre cell, per seed", "separated", clear,

@@ -34,7 +34,8 @@ def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
     return [
         # Experiment 1: GAPNet
         Finding("gap_location", "Global average pooling keeps position: a zero-padded GAPNet names the object's "
-                "cell far above chance", "location accuracy, per seed, vs chance 1/9", "above", large, GAPNET),
+                "cell far above chance", "location accuracy, per seed, vs chance 1/9", "above", large, GAPNET,
+                headline=True),
         Finding("gap_paper_level", "A zero-padded GAPNet names the cell almost always, as the paper's does",
                 "location accuracy, per seed, vs the paper's level less 0.01", "above", 0.0, GAPNET, binding=False,
                 note="the paper's number, compared with"),

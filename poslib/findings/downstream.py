@@ -24,7 +24,7 @@ def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
         # Experiment 1: saliency
         Finding("saliency_centre", "Where place is the cue (centre bias), zero padding finds the salient object "
                 "far better than circular padding", "F-measure on the whole image, per seed", "separated", clear,
-                TABLE_5A),
+                TABLE_5A, headline=True),
         Finding("saliency_needs_position", "Zero padding's advantage over circular padding comes from place: it "
                 "is larger in centre-bias scenes than in scenes with a local cue", "(zeros − circular F-measure) in "
                 "centre-bias scenes minus the same in local-cue scenes, per seed", "above", clear,

@@ -29,7 +29,8 @@ def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
             f"features_vs_raw_{t}", f"A backbone's features carry far more position than the raw image ({t}, photos)",
             "SPC on photos per readout seed: the lower of VGG- and ResNet-style vs the raw-image readout",
             "separated", large,
-            f"VGG {f(_t1(t, 'VGG'))}, ResNet {f(_t1(t, 'ResNet'))} vs {f(_t1(t, 'PosENet'))}"))
+            f"VGG {f(_t1(t, 'VGG'))}, ResNet {f(_t1(t, 'ResNet'))} vs {f(_t1(t, 'PosENet'))}",
+            headline=t == "H"))
     for m in ("VGG", "ResNet"):
         out.append(Finding(
             f"easy_vs_stripes_{m}", f"H, V and G are easier to read out than the stripes HS and VS ({m})",

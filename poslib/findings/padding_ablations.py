@@ -34,7 +34,8 @@ def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
         out.append(Finding(
             f"scratch_zeros_vs_{other}", f"Trained from scratch, zero padding holds more position than {other} padding",
             "mean SPC of H, V, G on photos, per seed, networks trained from random weights", "separated", clear,
-            "zero padding injects more position than other common padding types (stated in words)"))
+            "zero padding injects more position than other common padding types (stated in words)",
+            headline=other == "valid"))
     out.append(Finding(
         "zeros_blank", "Zero padding gives position on black and white inputs",
         "mean SPC of the 5 targets on black and white, per seed", "above", clear,

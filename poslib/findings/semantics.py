@@ -25,7 +25,7 @@ def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
             "place_zeros_vs_circular", "The pooled last-stage vector of a zero-padded classifier tells where the "
             "object lies far better than a circular one's", "linear-probe accuracy of the object's place (25 places) "
             "from the pooled last stage, per seed", "separated", clear,
-            "position is encoded with zero padding and not without it (Chapters 1–3)"),
+            "position is encoded with zero padding and not without it (Chapters 1–3)", headline=True),
         Finding(
             "place_deepens", "In a zero-padded classifier the place of the object is read better from the pooled "
             "last stage than from the pooled first stage", "place-probe accuracy, stage 4 minus stage 1, per seed",

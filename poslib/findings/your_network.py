@@ -20,7 +20,7 @@ def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
             "SPC of H on photos at layer4, per seed (one random network per seed, converted to each padding)",
             "separated", large,
             f"ImageNet VGG16 with vs without padding: H {f(paper.value(t4, target='H', model='VGG16'))} vs "
-            f"{f(paper.value(t4, target='H', model='VGG16 w/o padding'))}"),
+            f"{f(paper.value(t4, target='H', model='VGG16 w/o padding'))}", headline=True),
         Finding(
             "cnn_depth", "In a zero-padded random ResNet-18 the deepest layer holds more position than the first "
             "(H, photos)", "SPC of H on photos, layer4 vs layer1, per seed", "separated", clear,
