@@ -11,6 +11,7 @@ Directives (no arguments unless stated):
 * ``book-chapter-map``: each chapter's title, headline finding, its verdict and the chapter's counts.
 * ``book-scorecard``: the counts per chapter and for the book, then every finding of every chapter with the
   paper's statement, ours, the verdict and a link to the cell that measured it; sanity checks apart.
+* ``book-scorecard-summary``: the counts alone, per chapter and for the book.
 * ``book-run-status``: how each chapter ran (profile, seeds, numeric path, time, cache hits, CPU), and the
   machine and versions that built the book.
 * ``book-chapter-times``: each chapter's run time, as run for these pages (profile, seeds, device).
@@ -150,17 +151,21 @@ def chapter_map(app, doc: str, records) -> str:
     return _table(["chapter", "headline finding", "verdict", "findings reproduced"], rows, "book-chapter-map")
 
 
-def scorecard(app, doc: str, records) -> str:
-    total = {}
-    summary = []
+def summary(app, doc: str, records) -> str:
+    """The counts of every chapter and, in bold, of the book."""
+    total, rows = {}, []
     for d, rec in records:
         c = rec["counts"]
         for k, v in c.items():
             total[k] = total.get(k, 0) + v
-        summary.append([_link(app.builder, doc, d, _e(_title(app.env, d)))] + _counts_cells(c))
+        rows.append([_link(app.builder, doc, d, _e(_title(app.env, d)))] + _counts_cells(c))
     if records:
-        summary.append(["<strong>the book</strong>"] + [f"<strong>{x}</strong>" for x in _counts_cells(total)])
-    parts = [_table(["chapter"] + COUNT_HEAD, summary, "book-scorecard-counts")]
+        rows.append(["<strong>the book</strong>"] + [f"<strong>{x}</strong>" for x in _counts_cells(total)])
+    return _table(["chapter"] + COUNT_HEAD, rows, "book-scorecard-counts")
+
+
+def scorecard(app, doc: str, records) -> str:
+    parts = [summary(app, doc, records)]
     for d, rec in records:
         title = _e(_title(app.env, d))
         parts.append(f'<h3 class="book-pages-chapter" id="scorecard-{_e(d.replace("/", "-"))}">{title}</h3>')
@@ -242,7 +247,8 @@ def figure(app, doc: str, argument: str) -> str:
             f"<figcaption>{caption}</figcaption></figure>")
 
 
-MAKERS = {"book-chapter-map": chapter_map, "book-scorecard": scorecard, "book-run-status": run_status,
+MAKERS = {"book-chapter-map": chapter_map, "book-scorecard": scorecard, "book-scorecard-summary": summary,
+          "book-run-status": run_status,
           "book-chapter-times": chapter_times}
 
 
@@ -279,7 +285,8 @@ def merge(app, env, docnames, other) -> None:
 
 def setup(app):
     app.add_node(book_page_slot, html=(_visit_skip, None), latex=(_visit_skip, None), text=(_visit_skip, None))
-    for kind in ("book-chapter-map", "book-scorecard", "book-run-status", "book-chapter-times", "book-figure"):
+    for kind in ("book-chapter-map", "book-scorecard", "book-scorecard-summary", "book-run-status", "book-chapter-times",
+                 "book-figure"):
         app.add_directive(kind, _directive(kind))
     app.connect("doctree-resolved", fill_slots)
     app.connect("env-get-outdated", always_outdated)

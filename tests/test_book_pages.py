@@ -54,7 +54,7 @@ def site(tmp_path_factory):
     (src / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT / '_ext')!r})\n"
                                  "extensions = ['myst_nb', 'book_pages']\nnb_execution_mode = 'off'\n"
                                  "root_doc = 'index'\nexclude_patterns = ['_build']\n")
-    (src / "index.md").write_text("# Front\n\n```{book-chapter-map}\n```\n\n```{book-figure} ch1.ipynb::shared_fig\n```\n\n"
+    (src / "index.md").write_text("# Front\n\n```{book-chapter-map}\n```\n\n```{book-scorecard-summary}\n```\n\n```{book-figure} ch1.ipynb::shared_fig\n```\n\n"
                                   "```{toctree}\nch1\nch2\nscorecard\nstatus\n```\n")
     (src / "scorecard.md").write_text("# Scorecard\n\n```{book-scorecard}\n```\n")
     (src / "status.md").write_text("# Status\n\n```{book-run-status}\n```\n\n```{book-chapter-times}\n```\n")
@@ -69,6 +69,7 @@ def test_chapter_map_shows_each_chapter_s_headline_and_verdict(site):
     page = (out / "index.html").read_text()
     assert 'href="ch1.html#claim-good"' in page and "A beats B" in page
     assert "verdict-ok" in page and "1 of 2" in page  # one of the two findings reproduced
+    assert "book-scorecard-counts" in page and "<strong>the book</strong>" in page  # the summary
 
 
 def test_scorecard_lists_every_claim_with_its_verdict_and_link(site):

@@ -105,3 +105,22 @@ def test_chapter_has_exercises_with_hidden_solutions_that_run(path):
 def test_exercise_labels_are_unique_across_the_book():
     labels = [label for path in CHAPTERS for label in exercises(path)[0]]
     assert len(labels) == len(set(labels)), sorted(label for label in labels if labels.count(label) > 1)
+
+
+GLUE_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`")
+GLUE_DIRECTIVE = re.compile(r"```\{glue(?::[a-z]+)?\}\s+(\S+)")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_glued_name_the_text_uses_is_stored_in_the_chapter(path):
+    """The committed notebook holds every value its prose pastes, so a build with execution off (or a reader on
+    GitHub) sees the measured numbers: notebooks must be saved by the executing kernel's client, not taken from a
+    build's ``_build/jupyter_execute`` copy, from which myst-nb strips the glued outputs."""
+    cells = json.loads(path.read_text())["cells"]
+    stored = {o.get("metadata", {}).get("scrapbook", {}).get("name") for c in cells if c["cell_type"] == "code"
+              for o in c.get("outputs", [])}
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    used = {m.split(":")[0] for m in GLUE_ROLE.findall(text) if "::" not in m} | set(GLUE_DIRECTIVE.findall(text))
+    assert used, f"{path.name} pastes no measured value"
+    missing = sorted(used - stored)
+    assert not missing, f"{path.name}: the text pastes {missing}, which no stored output holds; re-execute the chapter"
