@@ -30,12 +30,14 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+import torch
 from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-# poslib.scorecard's GLUE_KEY and MIME; not imported, so that reading the records does not load torch
-GLUE_KEY, MIME = "poslib_scorecard", "application/vnd.poslib.scorecard+json"
+from poslib import config
+from poslib.scorecard import GLUE_KEY, MIME
+
 LOGGER = logging.getLogger(__name__)
 VERDICT_CLASS = {"reproduced": "ok", "holds": "ok", "not reproduced": "bad", "fails": "bad",
                  "not robust": "weak", "departure": "departure"}
@@ -184,20 +186,10 @@ def scorecard(app, doc: str, records) -> str:
 
 
 def _build_machine() -> list[list[str]]:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-        bf16 = "yes" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "no"
-        avx = "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "neither AVX2 nor AVX-512")
-    except OSError:
-        bf16 = avx = "unknown"
-    try:
-        import torch
-
-        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
-    except Exception:  # pragma: no cover - torch is a requirement
-        gpu = "unknown"
+    device = config.device()
+    gpu = f"{device} ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "none"
     rows = [["built", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")],
-            ["machine", f"{platform.machine()}, {os.cpu_count()} CPU cores, {avx}, bf16 units: {bf16}"],
+            ["machine", f"{os.cpu_count()} CPU cores; {config.cpu_features()}"],
             ["GPU", gpu], ["Python", platform.python_version()]]
     for package in ("poslib", "torch", "torchvision", "numpy", "jupyter-book", "myst-nb", "sphinx"):
         try:
