@@ -201,7 +201,7 @@ class Claims:
     def table(self) -> pd.DataFrame:
         """Every recorded claim, grouped by kind, with our numbers, the paper's and the verdict."""
         rows = [{"kind": o.finding.kind, "claim": o.finding.statement, "rule": o.finding.rule_text,
-                 "ours": o.ours, "paper": o.finding.paper, "verdict": self._mark(o)} for o in self._ordered()]
+                 "ours": o.ours, "paper": o.finding.paper, "verdict": self._mark(o)} for o in self.ordered()]
         return pd.DataFrame(rows)
 
     def counts(self) -> pd.DataFrame:
@@ -220,10 +220,10 @@ class Claims:
         """One line per claim, ✔ or ✘, kind and statement, no numbers: the binding ones (every profile
         prints the same, and the tests compare them), or with ``reported=True`` the reported ones."""
         lines = [f"{self._mark(o)} [{o.finding.kind}] {o.finding.statement}"
-                 for o in self._ordered() if o.finding.binding != reported]
+                 for o in self.ordered() if o.finding.binding != reported]
         return "\n".join(lines)
 
-    def _ordered(self) -> list[Outcome]:
+    def ordered(self) -> list[Outcome]:
         """Recorded outcomes grouped by kind, in the order they were declared."""
         return [self.outcomes[k] for kind in KINDS for k, f in self.declared.items()
                 if f.kind == kind and k in self.outcomes]
@@ -234,7 +234,7 @@ class Claims:
         run = {"chapter": self.chapter, "profile": self.profile.name, "seeds": list(self.profile.seeds),
                "precision": config.precision()}
         return [dict(run, key=o.finding.key, kind=o.finding.kind, binding=o.finding.binding, holds=o.holds,
-                     ours=o.ours) for o in self._ordered()]
+                     ours=o.ours) for o in self.ordered()]
 
     def assert_all(self) -> None:
         """Raise :class:`ClaimFailed` listing every binding claim that does not hold or was never measured."""

@@ -40,13 +40,12 @@ def claim_rows(checked: claims.Claims) -> list[dict[str, Any]]:
     """One plain dict per recorded claim: key, kind, binding, headline, statement, rule, ours, paper, note,
     whether it held in this run, the scorecard verdict and the anchor of the cell that measured it."""
     rows = []
-    for o in checked.outcomes.values():
+    for o in checked.ordered():
         f = o.finding
         rows.append({"key": f.key, "kind": f.kind, "binding": f.binding, "headline": f.headline,
                      "statement": f.statement, "rule": f.rule_text, "ours": o.ours, "paper": f.paper,
                      "note": f.note, "holds": o.holds, "verdict": verdict(o), "anchor": claims.anchor(f.key)})
-    order = {k: i for i, k in enumerate(checked.declared)}
-    return sorted(rows, key=lambda r: (claims.KINDS.index(r["kind"]), order[r["key"]]))
+    return rows
 
 
 def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
