@@ -7,6 +7,7 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``targets``  the five position maps H, V, G, HS, VS
 * ``metrics``  Spearman correlation (SPC), MAE, distance to the border, per-cell accuracy, IoU
 * ``padding``  convolutions with every border behaviour, and converting a model between them
+* ``extrapolate`` linear extrapolation across an image's border (the ``extrapolate`` padding mode)
 * ``models``   VGG- and ResNet-style backbones; the paper's ImageNet ones
 * ``data``     shipped photos, synthetic inputs, the offline shapes task
 * ``datasets`` the paper profile's real data sets (DUTS-TR, PASCAL-S) read from folders
@@ -31,7 +32,8 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``task_scenes`` scenes where position can help or hurt: salient objects, layouts, classes tied to a side
 * ``dense``    one small network for dense and image answers, with any border rule or coordinate channels
 * ``task_nets`` the downstream tasks' networks, one per task, arm and seed, cached
-* ``downstream`` where position helps and hurts: saliency, segmentation, shortcut, shifts, as tidy tables
+* ``task_scores`` scoring those networks: F-measure, MAE, mIoU, shortcut accuracy, shifts, crops, sanity checks
+* ``downstream`` where position helps and hurts: every arm and seed of those networks, scored, as tidy tables
 * ``channels`` position in the order of the channels: pooled vectors, channel rankings, zeroing channels
 * ``channel_nets`` GAPNet and PermuteNet: networks that read position only through global pooling; AugShift
 * ``channel_attacks`` rank a segmentation network's channels by mirrored pairs, zero them, score each half
@@ -43,16 +45,18 @@ Small modules, one job each (the chapter that introduces each is named in its do
 * ``paper``    the paper's published tables
 * ``tables``   our numbers beside the paper's
 * ``plots``    figures with one colour map for position
+* ``heatmaps`` heat maps with their values written in (per-cell accuracy, stage-by-ring tables)
 * ``cache``    the content-keyed disk cache
 """
-__version__ = "0.1.0"
+from .config import VERSION as __version__
 
 from . import (ablations, border_runs, border_tasks, cache, channel_attacks, channel_nets, channel_runs, channels, chapter, claims, config,  # noqa: E402
-               data, datasets, dense, downstream, features, findings, glyphs, grids, infer, meter, metrics, models,
+               data, datasets, dense, downstream, extrapolate, features, findings, glyphs, grids, heatmaps, infer, meter,
+               metrics, models,
                networks, padding, paper, plots, posenet, probes, readout, scene_classifiers, scenes, scorecard, semantics, tables, taps,
-               targets, task_nets, task_scenes, train)
+               targets, task_nets, task_scenes, task_scores, train)
 
-__all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "networks", "padding",
+__all__ = ["ablations", "border_runs", "border_tasks", "cache", "chapter", "claims", "config", "findings", "data", "datasets", "features", "glyphs", "grids", "infer", "metrics", "models", "networks", "padding", "extrapolate", "heatmaps",
            "meter", "taps", "paper", "plots", "posenet", "probes", "readout", "scene_classifiers", "scenes", "scorecard", "semantics", "tables", "targets", "train",
-           "task_scenes", "dense", "task_nets", "downstream", "channels", "channel_nets", "channel_attacks", "channel_runs",
+           "task_scenes", "dense", "task_nets", "task_scores", "downstream", "channels", "channel_nets", "channel_attacks", "channel_runs",
            "__version__"]

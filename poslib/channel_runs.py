@@ -19,7 +19,7 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from . import (channel_attacks, channel_nets, channels, config, dense, downstream, glyphs, grids, infer, probes,
-               task_nets, train)
+               task_nets, task_scores, train)
 
 #: Stream (of each seed) of the held-out objects of the circular check.
 OBJECT_STREAM = 6202
@@ -160,7 +160,7 @@ def _augshift(out: dict, seed: int, first: bool, test: grids.WhereTask, r: Chann
         _note(out, net, "augshift", "plain" if weight is None else "AugShift", seed, mode=mode, weight=weight)
         out["augshift"].append({"mode": mode, "training": "plain" if weight is None else f"AugShift, λ = {weight:g}",
                                 "weight": weight, "seed": seed,
-                                "consistency": downstream.shift_consistency(net, frame, s.shift),
+                                "consistency": task_scores.shift_consistency(net, frame, s.shift),
                                 "accuracy": train.accuracy(net, centre, test.cls)})
 
 

@@ -31,9 +31,11 @@ def finish(checked: claims.Claims) -> None:
     scorecard.glue(checked, seconds)
     log = config.claims_log()
     if log is not None:
+        run = {"chapter": checked.chapter, "profile": checked.profile.name, "seeds": list(checked.profile.seeds),
+               "precision": config.precision()}
         with open(log, "a") as f:
-            for row in checked.records():
-                f.write(json.dumps(row) + "\n")
+            for row in scorecard.claim_rows(checked):
+                f.write(json.dumps(dict(run, **row)) + "\n")
     checked.assert_all()
     print(f"{checked.chapter} ran in {seconds:.0f} s | {config.status()}")
 

@@ -228,14 +228,6 @@ class Claims:
         return [self.outcomes[k] for kind in KINDS for k, f in self.declared.items()
                 if f.kind == kind and k in self.outcomes]
 
-    def records(self) -> list[dict]:
-        """Every recorded claim as a plain dict: chapter, key, kind, binding, holds, our numbers, and the run's
-        profile, seeds and numeric path."""
-        run = {"chapter": self.chapter, "profile": self.profile.name, "seeds": list(self.profile.seeds),
-               "precision": config.precision()}
-        return [dict(run, key=o.finding.key, kind=o.finding.kind, binding=o.finding.binding, holds=o.holds,
-                     ours=o.ours) for o in self.ordered()]
-
     def assert_all(self) -> None:
         """Raise :class:`ClaimFailed` listing every binding claim that does not hold or was never measured."""
         missing = [k for k in self.declared if k not in self.outcomes]

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+#: poslib's version (the package's ``__version__``; pyproject.toml reads it here).
+VERSION = "0.1.0"
 PROFILES: tuple[str, ...] = ("smoke", "book", "paper")
 DEFAULT_PROFILE = "book"
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16")
@@ -147,12 +149,10 @@ def cpu_features() -> str:
 def status(chapter: str = "") -> str:
     """One line naming everything that decides a chapter's numbers: versions, profile, seeds, numeric path,
     device and CPU features."""
-    from . import __version__
-
     p = get_profile()
     origin = "POSLIB_SEEDS" if seeds_override() is not None else "profile"
     head = f"{chapter} | " if chapter else ""
-    return (f"{head}poslib {__version__} | profile {p.name!r} | seeds {', '.join(map(str, p.seeds))} ({origin}) | "
+    return (f"{head}poslib {VERSION} | profile {p.name!r} | seeds {', '.join(map(str, p.seeds))} ({origin}) | "
             f"numeric path {precision()} | device {device()} ({cpu_features()}) | torch {torch.__version__}")
 
 

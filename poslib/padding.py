@@ -6,7 +6,7 @@ A convolution must decide what lies beyond the image edge. :data:`MODES` lists t
 * ``reflect``   mirror the image without repeating the edge pixel (PyTorch ``reflect``, not SYMMETRIC);
 * ``replicate`` repeat the edge pixel;
 * ``circular``  wrap around, as if the image tiled the plane;
-* ``extrapolate`` continue the image linearly across the border (see :func:`extrapolate_pad`): an estimate of
+* ``extrapolate`` continue the image linearly across the border (see :func:`poslib.extrapolate.pad`): an estimate of
   what lies beyond it from the nearest pixels rather than a constant or a mirror, after the idea of
   estimating padded values from neighbouring valid ones against boundary artefacts in deep-learning QSM
   (J. Liu, ISMRM 2022, abstract 3923);
@@ -25,6 +25,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import extrapolate
+
 MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular", "partial", "valid", "full", "resize",
                           "extrapolate")
 SAME_SIZE_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular", "partial", "resize", "extrapolate")
@@ -42,32 +44,6 @@ def check_mode(mode: str) -> str:
 
 def _pair(v: Union[int, tuple]) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
-
-
-def _extrapolate_axis(x: torch.Tensor, before: int, after: int, dim: int) -> torch.Tensor:
-    """``x`` continued linearly by ``before``/``after`` entries along ``dim`` (constant where it has one entry)."""
-    if not before and not after:
-        return x
-    n = x.shape[dim]
-    if n < 2:
-        return x.narrow(dim, 0, 1).repeat_interleave(n + before + after, dim) if n else x
-    first, second = x.narrow(dim, 0, 1), x.narrow(dim, 1, 1)
-    last, penult = x.narrow(dim, n - 1, 1), x.narrow(dim, n - 2, 1)
-    shape = [1] * x.dim()
-    shape[dim] = -1
-    far_to_near = torch.arange(before, 0, -1, dtype=x.dtype, device=x.device).view(shape)
-    near_to_far = torch.arange(1, after + 1, dtype=x.dtype, device=x.device).view(shape)
-    return torch.cat([first + far_to_near * (first - second), x, last + near_to_far * (last - penult)], dim)
-
-
-def extrapolate_pad(x: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
-    """``x`` (…, H, W) padded by ``pad`` = (left, right, top, bottom) with linear extrapolation along the normal
-    to each border: the padded value ``j`` pixels beyond an edge pixel ``e`` whose inward neighbour is ``n``
-    is ``e + j (e - n)``. Columns are extended first, then rows, so a corner is the bilinear extrapolation
-    of the 2 x 2 pixels in the image's corner; an image that is a linear ramp stays one exactly. A map one
-    pixel wide along an axis is repeated along it."""
-    left, right, top, bottom = pad
-    return _extrapolate_axis(_extrapolate_axis(x, left, right, -1), top, bottom, -2)
 
 
 class BorderConv2d(nn.Conv2d):
@@ -132,7 +108,7 @@ class BorderConv2d(nn.Conv2d):
             return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
         pad = self._same_pad()
         if mode == "extrapolate":
-            return extrapolate_pad(x, pad)
+            return extrapolate.pad(x, pad)
         return F.pad(x, pad) if mode in ("zeros", "partial") else F.pad(x, pad, mode=mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
@@ -178,7 +154,7 @@ class BorderPool2d(nn.Module):
         pad = self.padding
         if self.mode in PIXEL_MODES + ("valid",):
             if self.mode == "extrapolate":
-                x = extrapolate_pad(x, (w, w, h, h))
+                x = extrapolate.pad(x, (w, w, h, h))
             elif self.mode != "valid":
                 x = F.pad(x, (w, w, h, h), mode=self.mode)
             pad = (0, 0)

@@ -63,12 +63,10 @@ def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 def run_info(seconds: float) -> dict[str, Any]:
     """How the chapter ran: profile, seeds, numeric path, device, CPU features, versions, run time, when it
     finished (UTC) and how many trained results came from the cache or were made afresh."""
-    from . import __version__
-
     p = config.get_profile()
     return {"profile": p.name, "seeds": list(p.seeds), "precision": config.precision(),
             "device": str(config.device()), "cpu": config.cpu_features(), "python": platform.python_version(),
-            "torch": torch.__version__, "poslib": __version__, "seconds": round(float(seconds), 1),
+            "torch": torch.__version__, "poslib": config.VERSION, "seconds": round(float(seconds), 1),
             "finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cache_hits": cache.COUNTS["hits"], "cache_made": cache.COUNTS["made"]}
 

@@ -136,6 +136,17 @@ def backbone_spec(arch: str, mode: str, seed: int, profile: config.Profile, trai
         pad_width=pad_width, pad_first_only=pad_first_only if pad_width is not None else False, start=start)
 
 
+def _imagenet(arch: str, mode: str) -> nn.Module:
+    """The ``paper`` profile's backbone: torchvision's ImageNet network, its convolutions switched to ``mode``."""
+    if arch == "resnet" and mode != "zeros":
+        raise ValueError("the paper only removes padding from VGG16: ResNet skip connections would not fit")
+    net = models.imagenet_backbone(arch)
+    if mode != "zeros":
+        padding.convert(net, mode)
+    net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}
+    return networks.freeze(net)
+
+
 def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Optional[config.Profile] = None,
              trained: bool = True, images: Optional[int] = None, epochs: Optional[int] = None,
              pad_width: Optional[int] = None, pad_first_only: bool = False,
@@ -159,13 +170,7 @@ def backbone(arch: str = "vgg", mode: str = "zeros", seed: int = 0, profile: Opt
     if arch not in models.ARCHS:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(models.ARCHS)}")
     if not profile.offline and trained and images is None and pad_width is None:
-        if arch == "resnet" and mode != "zeros":
-            raise ValueError("the paper only removes padding from VGG16: ResNet skip connections would not fit")
-        net = models.imagenet_backbone(arch)
-        if mode != "zeros":
-            padding.convert(net, mode)
-        net.info = {"source": f"torchvision ImageNet {arch}", "cached": True}
-        return networks.freeze(net)
+        return _imagenet(arch, mode)
 
     base = None
     if finetune:

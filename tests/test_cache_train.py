@@ -18,9 +18,9 @@ def test_fingerprint_is_a_short_stable_hash_of_the_import_closure():
     fp = cache.fingerprint("train")
     assert re.fullmatch(r"[0-9a-f]{12}", fp)
     assert cache.fingerprint("train") == fp == cache.fingerprint("poslib.train")
-    assert cache.dependencies("train") == ("cache", "config", "data", "datasets", "infer", "models", "networks",
-                                           "padding", "taps", "train")
-    assert cache.dependencies("models") == ("models", "padding", "taps")
+    assert cache.dependencies("train") == ("cache", "config", "data", "datasets", "extrapolate", "infer", "models",
+                                           "networks", "padding", "taps", "train")
+    assert cache.dependencies("models") == ("extrapolate", "models", "padding", "taps")
     assert cache.fingerprint("models") != fp
 
 

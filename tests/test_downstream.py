@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from poslib import dense, downstream, metrics, scenes, task_nets, task_scenes, train
+from poslib import dense, downstream, metrics, scenes, task_nets, task_scenes, task_scores, train
 
 LAYOUT = scenes.Layout()
 
@@ -148,8 +148,8 @@ def test_circular_saliency_net_rolls_with_its_input():
     torch.manual_seed(0)
     net = dense.build("circular", 1, True).eval()
     x = torch.rand(3, 3, 48, 48)
-    assert downstream.circular_spread(net, x) < 1e-5
-    assert downstream.circular_spread(dense.build("zeros", 1, True).eval(), x) > 1e-3
+    assert task_scores.circular_spread(net, x) < 1e-5
+    assert task_scores.circular_spread(dense.build("zeros", 1, True).eval(), x) > 1e-3
 
 
 def test_fit_trains_with_extra_targets_and_matches_fit_classifier():
@@ -193,17 +193,17 @@ class Oracle(torch.nn.Module):
 
 def test_saliency_scores_have_every_scoring_and_ring():
     s = task_scenes.salient(12, 0, "test", "centre")
-    padded = downstream.saliency_scores(Oracle(s.masks, 12), s)
+    padded = task_scores.saliency_scores(Oracle(s.masks, 12), s)
     assert set(padded["scoring"]) == {"whole image", "window"}
     assert set(padded["ring"]) == {-1} | set(s.ring.tolist())
     whole = padded[(padded["scoring"] == "whole image") & (padded["ring"] == -1)]
     assert float(whole["F-measure"].iloc[0]) > 0.9 and float(whole["MAE"].iloc[0]) < 0.05
-    unpadded = downstream.saliency_scores(Oracle(s.masks, 5), s)
+    unpadded = task_scores.saliency_scores(Oracle(s.masks, 5), s)
     assert set(unpadded["scoring"]) == {"window", "resized"}
 
 
 def test_truth_scores_are_perfect():
-    t = downstream.truth_scores(task_scenes.salient(10, 0, "test"), task_scenes.layout(5, 0, "test"))
+    t = task_scores.truth_scores(task_scenes.salient(10, 0, "test"), task_scenes.layout(5, 0, "test"))
     assert t == {"F-measure": 1.0, "MAE": 0.0, "mIoU": 1.0}
 
 
@@ -229,13 +229,13 @@ class Constant(torch.nn.Module):
 
 def test_shortcut_scores_and_consistency_of_a_constant_classifier():
     tests = {name: task_scenes.sided(40, 0, own, "test") for name, own in downstream.TESTS.items()}
-    acc = downstream.shortcut_scores(Constant(0), tests)
+    acc = task_scores.shortcut_scores(Constant(0), tests)
     assert acc["aligned"] == pytest.approx(0.25) and acc["drop"] == pytest.approx(0.0)
-    assert downstream.shift_consistency(Constant(2), tests["independent"].images, 4) == 1.0
+    assert task_scores.shift_consistency(Constant(2), tests["independent"].images, 4) == 1.0
 
 
 def test_crop_choice_counts_scenes_with_two_objects_inside():
     s = task_scenes.salient(200, 0, "test", "centre")
-    out = downstream.crop_choice(dense.build("circular", 1, True).eval(), s, 8)
+    out = task_scores.crop_choice(dense.build("circular", 1, True).eval(), s, 8)
     assert 0 < out["scenes"] < 200
     assert 0.0 <= out["choice changes"] <= 1.0 and 0.0 <= out["nearest-to-centre changes"] <= 1.0

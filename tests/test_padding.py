@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from poslib import extrapolate
 from poslib import padding as P
 
 SIZE = 10
@@ -394,7 +395,7 @@ def test_extrapolate_pad_by_hand():
                              [0.0, 1.0, 2.0, 4.0, 6.0],     # 1 + (1 - 2) = 0 ... 4 + (4 - 2) = 6
                              [3.0, 3.0, 3.0, 3.0, 3.0],
                              [6.0, 5.0, 4.0, 2.0, 0.0]])    # 2 x row 1 - row 0
-    assert torch.equal(P.extrapolate_pad(x, (1, 1, 1, 1))[0, 0], expected)
+    assert torch.equal(extrapolate.pad(x, (1, 1, 1, 1))[0, 0], expected)
     assert torch.equal(P.conv2d(1, 1, 3, "extrapolate").border(x)[0, 0], expected)
 
 
@@ -402,12 +403,12 @@ def test_extrapolate_continues_a_linear_ramp_exactly():
     i, j = torch.meshgrid(torch.arange(-2.0, 8.0), torch.arange(-3.0, 9.0), indexing="ij")
     plane = 0.5 + 2.0 * i - 1.5 * j
     inner = plane[2:-2, 3:-3][None, None]
-    assert torch.allclose(P.extrapolate_pad(inner, (3, 3, 2, 2))[0, 0], plane)
+    assert torch.allclose(extrapolate.pad(inner, (3, 3, 2, 2))[0, 0], plane)
 
 
 def test_extrapolate_on_a_one_pixel_axis_repeats_it():
     x = torch.tensor([[2.0, 5.0]])[None, None]  # one row
-    assert torch.equal(P.extrapolate_pad(x, (0, 0, 1, 2))[0, 0], x[0, 0].repeat(4, 1))
+    assert torch.equal(extrapolate.pad(x, (0, 0, 1, 2))[0, 0], x[0, 0].repeat(4, 1))
 
 
 def test_extrapolate_keeps_a_blank_image_blank():
@@ -422,4 +423,4 @@ def test_extrapolate_pools_and_converts():
     x = torch.rand(1, 1, 8, 8)
     with torch.no_grad():
         y = net[0](x)
-        assert torch.equal(net(x), F.max_pool2d(P.extrapolate_pad(y, (1, 1, 1, 1)), 3, 2))
+        assert torch.equal(net(x), F.max_pool2d(extrapolate.pad(y, (1, 1, 1, 1)), 3, 2))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from poslib import cache, claims, scorecard
+from poslib import cache, chapter, claims, scorecard
 from poslib.claims import Finding
 
 F = Finding("good", "A is above B", "x", "above", 0.1, paper="paper says so", headline=True)
@@ -63,6 +63,19 @@ def test_record_is_plain_json_with_the_run():
     assert {"cache_hits", "cache_made", "cpu", "precision", "seeds", "torch", "poslib"} <= set(run)
     assert "Chapter X: 3 findings (1 reproduced)" in repr(scorecard.Record(rec))
     assert scorecard.Record(rec)._repr_mimebundle_()[scorecard.MIME] is rec
+
+
+def test_finish_logs_every_claim_with_its_verdict_and_run(tmp_path, monkeypatch):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv("POSLIB_CLAIMS_LOG", str(log))
+    c = measured()
+    with pytest.raises(claims.ClaimFailed):  # the departure "dep" fails; the log is written before the verdict
+        chapter.finish(c)
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["key"] for r in rows] == [r["key"] for r in scorecard.claim_rows(c)]
+    assert all(r["chapter"] == "Chapter X" and r["profile"] == "smoke" and r["precision"] in ("fp32", "bf16")
+               for r in rows)
+    assert {r["key"]: r["verdict"] for r in rows}["shaky"] == "not robust"
 
 
 def test_cache_counts_hits_and_made(tmp_path, monkeypatch):

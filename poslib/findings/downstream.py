@@ -3,15 +3,32 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import config
+from .. import config, paper
 from ..claims import Finding, margins
 
-#: The papers' numbers this chapter compares with (ICLR 2020, Tables 5 and 6; Ko et al., EMNLP 2020).
-TABLE_5A = "F-measure .78 with zero padding vs .36 without (ECSSD; PASCAL-S .66 vs .32, DUT-OMRON .63 vs .25)"
-TABLE_5B = "VOC 2012 mIoU 23.1 % with zero padding vs 12.3 % without"
-TABLE_6 = "H SPC on PASCAL-S: VGG-SOD .969, VGG-SS .982 vs ImageNet VGG .742"
-HURT = "position can both help or hurt (IJCV 2024, in words); in question answering, answers seen at one position " \
-       "are learnt as a position, and a bias model brings accuracy back from 37.48 % to 81.64 % (Ko et al.)"
+#: The papers' numbers this chapter compares with (ICLR 2020, Tables 5 and 6; Ko et al., EMNLP 2020), formatted
+#: from :mod:`poslib.paper`.
+_T5, _T6 = paper.table5(), paper.table6()
+
+
+def _t5(dataset: str, model: str, measure: str = "F-measure") -> float:
+    return paper.value(_T5, "value", dataset=dataset, model=model, measure=measure)
+
+
+def _h6(model: str) -> str:
+    return paper.fmt(paper.value(_T6, "spc", target="H", model=model, input="natural"))
+
+
+TABLE_5A = (f"F-measure {paper.fmt(_t5('ECSSD', 'VGG'), 2)} with zero padding vs "
+            f"{paper.fmt(_t5('ECSSD', 'VGG w/o padding'), 2)} without (ECSSD; " + ", ".join(
+                f"{d} {paper.fmt(_t5(d, 'VGG'), 2)} vs {paper.fmt(_t5(d, 'VGG w/o padding'), 2)}"
+                for d in ("PASCAL-S", "DUT-OMRON")) + ")")
+TABLE_5B = (f"VOC 2012 mIoU {_t5('VOC 2012 val', 'VGG', 'mIoU (%)')} % with zero padding vs "
+            f"{_t5('VOC 2012 val', 'VGG w/o padding', 'mIoU (%)')} % without")
+TABLE_6 = f"H SPC on PASCAL-S: VGG-SOD {_h6('VGG-SOD')}, VGG-SS {_h6('VGG-SS')} vs ImageNet VGG {_h6('VGG')}"
+HURT = ("position can both help or hurt (IJCV 2024, in words); in question answering, answers seen at one position "
+        f"are learnt as a position, and a bias model brings accuracy back from {paper.QA_POSITION_BIASED} % to "
+        f"{paper.QA_BIAS_MODEL} % (Ko et al.)")
 #: A sanity check's tolerance for an exact equivariance, in units of the numeric path's epsilon.
 EQUIVARIANCE_ULPS = 64
 
