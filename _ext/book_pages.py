@@ -250,13 +250,15 @@ def fill_slots(app, doctree, docname: str) -> None:
         return
     records = _records(app.env)
     missing = [d for d in _chapter_docs(app.env) if d not in dict(records)]
+    warned = False
     for slot in slots:
         if slot["kind"] == "book-figure":
             text = figure(app, docname, slot["argument"])
         else:
-            for d in missing:
+            for d in missing if not warned else ():  # once per page, not once per directive on it
                 LOGGER.warning(f"{slot['kind']}: {d} has no scorecard record (was it executed, and did it reach "
                                f"chapter.finish?)", location=slot)
+            warned = True
             text = MAKERS[slot["kind"]](app, docname, records)
         slot.replace_self(nodes.raw("", text, format="html"))
 

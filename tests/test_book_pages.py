@@ -92,3 +92,5 @@ def test_run_status_and_the_shared_figure(site):
 def test_a_chapter_without_a_record_is_a_warning(site):
     _, warnings = site
     assert "ch2 has no scorecard record" in warnings
+    # once per page that shows records (front, scorecard, status), however many directives a page holds
+    assert warnings.count("ch2 has no scorecard record") == 3
