@@ -32,26 +32,36 @@ def _same_window(size: int) -> slice:
     return _window(dense.build("valid", 1, True), size)
 
 
+def _saliency(pixels: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(pixels)[:, 0]
+
+
 def saliency_maps(net: nn.Module, images: torch.Tensor, how: str = "crop") -> torch.Tensor:
     """Saliency in [0, 1] at every pixel (n, s, s); NaN outside the window of an unpadded net (``how="crop"``),
     or its answer stretched over the image (``how="resize"``)."""
-    logits = infer.batched(net, images)
-    return torch.sigmoid(dense.to_pixels(logits, images.shape[-1], how))[:, 0]
+    return _saliency(dense.to_pixels(infer.batched(net, images), images.shape[-1], how))
+
+
+def _scored(logits: torch.Tensor, truth: torch.Tensor, answer) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """(answer, truth) per scoring that applies (:data:`SCORINGS`): the unpadded networks' window always, the
+    whole image when the network answers for all of it, else its answer resized. ``answer`` turns per-pixel
+    logits into the prediction."""
+    size = truth.shape[-1]
+    pixels = dense.to_pixels(logits, size, "crop")
+    pred, w = answer(pixels), _same_window(size)
+    scored = {"window": (pred[..., w, w], truth[..., w, w])}
+    if torch.isnan(pixels).any():
+        scored["resized"] = (answer(dense.to_pixels(logits, size, "resize")), truth)
+    else:
+        scored["whole image"] = (pred, truth)
+    return scored
 
 
 def saliency_scores(net: nn.Module, data: task_scenes.Salient) -> pd.DataFrame:
     """F-measure and MAE of ``net`` on ``data``, one row per scoring (:data:`SCORINGS`) that applies: the whole
     image when the answer covers it, the unpadded networks' window always, resized when it does not cover it.
     Also by ring of the salient object (``ring`` -1: all scenes)."""
-    size = data.images.shape[-1]
-    logits, masks = infer.batched(net, data.images), data.masks[:, 0]
-    maps = torch.sigmoid(dense.to_pixels(logits, size, "crop"))[:, 0]
-    w = _same_window(size)
-    scored = {"window": (maps[:, w, w], masks[:, w, w])}
-    if not torch.isnan(maps).any():
-        scored["whole image"] = (maps, masks)
-    else:
-        scored["resized"] = (torch.sigmoid(dense.to_pixels(logits, size, "resize"))[:, 0], masks)
+    scored = _scored(infer.batched(net, data.images), data.masks[:, 0], _saliency)
     rows = []
     ring = data.ring.numpy()
     for how, (m, t) in scored.items():
@@ -66,22 +76,13 @@ def saliency_scores(net: nn.Module, data: task_scenes.Salient) -> pd.DataFrame:
 def segmentation_scores(net: nn.Module, data: task_scenes.Layouts) -> pd.DataFrame:
     """mIoU and each class's IoU of ``net`` on ``data``, one row per scoring that applies (as
     :func:`saliency_scores`)."""
-    size = data.images.shape[-1]
-    logits = infer.batched(net, data.images)
-    crop = dense.to_pixels(logits, size, "crop")
-    w = _same_window(size)
-    scored = {"window": (crop[:, :, w, w].argmax(1), data.labels[:, w, w])}
-    if not torch.isnan(crop).any():
-        scored["whole image"] = (crop.argmax(1), data.labels)
-    else:
-        scored["resized"] = (dense.to_pixels(logits, size, "resize").argmax(1), data.labels)
+    scored = _scored(infer.batched(net, data.images), data.labels, lambda pixels: pixels.argmax(1))
     rows = []
     for how, (pred, truth) in scored.items():
         ious = metrics.iou_per_class(pred, truth, len(task_scenes.LAYOUT_CLASSES))
         rows.append({"scoring": how, "mIoU": float(np.nanmean(ious)),
                      **{f"IoU {c}": v for c, v in zip(task_scenes.LAYOUT_CLASSES, ious)}})
     return pd.DataFrame(rows)
-
 
 
 def shortcut_scores(net: nn.Module, tests: dict[str, scenes.Scenes]) -> dict[str, float]:
