@@ -19,7 +19,7 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from . import (channel_attacks, channel_nets, channels, config, dense, downstream, glyphs, grids, infer, probes,
-               task_nets, task_scores, train)
+               tables, task_nets, task_scores, train)
 
 #: Stream (of each seed) of the held-out objects of the circular check.
 OBJECT_STREAM = 6202
@@ -78,8 +78,7 @@ def identity_probe(net: nn.Module, train_data: grids.WhereTask, test_data: grids
 
 def _note(out: dict, net: nn.Module, experiment: str, network: str, seed: int, **extra) -> None:
     out["networks"].append({"experiment": experiment, "network": network, "seed": seed, **extra,
-                            "train seconds": round(net.info.get("train_seconds", 0.0), 1),
-                            "loaded from cache": net.info.get("cached")})
+                            **tables.network_row(net)})
 
 
 def _pooled_nets(out: dict, seed: int, first: bool, test: grids.WhereTask, r: ChannelRunSizes,
@@ -181,10 +180,9 @@ def collect(seeds: Sequence[int], profile: Optional[config.Profile] = None) -> d
         _augshift(out, seed, first, test, r, profile)
         if first:
             examples.update(grid=test, pooled=pooled)
-    tables = {k: (pd.concat(v, ignore_index=True) if v and isinstance(v[0], pd.DataFrame) else pd.DataFrame(v))
-              for k, v in out.items()}
-    tables["examples"] = examples
-    return tables
+    found = tables.frames(out)
+    found["examples"] = examples
+    return found
 
 
 def chance(task: str, profile: Optional[config.Profile] = None) -> float:

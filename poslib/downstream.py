@@ -16,7 +16,7 @@ import pandas as pd
 import torch.nn as nn
 from tqdm import tqdm
 
-from . import config, dense, meter, scenes, task_nets, task_scenes, task_scores
+from . import config, dense, meter, scenes, tables, task_nets, task_scenes, task_scores
 
 #: Streams (of each seed) of the held-out scenes of each task.
 SALIENT_TEST, LAYOUT_TEST, SIDED_TEST = 5101, 5201, 5301
@@ -95,14 +95,12 @@ class _Collected:
 
     def network(self, net: nn.Module, task: str, arm: str, seed: int, **extra) -> None:
         """Note one trained (or loaded) network in the ``networks`` table."""
-        self.rows["networks"].append({"task": task, "arm": arm, "seed": seed, **extra,
-                                      "train seconds": round(net.info.get("train_seconds", 0.0), 1),
-                                      "loaded from cache": net.info.get("cached")})
+        self.rows["networks"].append({"task": task, "arm": arm, "seed": seed, **extra, **tables.network_row(net)})
 
-    def tables(self) -> dict:
+    def finish(self) -> dict:
+        """Close the progress bar; every table as a DataFrame, and the examples."""
         self.bar.close()
-        out = {k: (pd.concat(v, ignore_index=True) if v and isinstance(v[0], pd.DataFrame) else pd.DataFrame(v))
-               for k, v in self.rows.items()}
+        out = tables.frames(self.rows)
         out["examples"] = self.examples
         return out
 
@@ -179,4 +177,4 @@ def collect(seeds, profile: Optional[config.Profile] = None) -> dict:
         _saliency(c, seed, seed == seeds[0], profile)
         _segmentation(c, seed, seed == seeds[0], profile)
         _shortcut(c, seed, profile)
-    return c.tables()
+    return c.finish()

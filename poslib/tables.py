@@ -106,3 +106,15 @@ def per_seed(frame: pd.DataFrame, value: str = "spc", **where) -> np.ndarray:
 def mean_of(frame: pd.DataFrame, value: str, **where) -> float:
     """The mean over seeds of :func:`per_seed` (``value`` on the rows matching ``where``)."""
     return float(np.mean(per_seed(frame, value, **where)))
+
+
+def network_row(net) -> dict:
+    """A trained network's row in a chapter's table of networks: its training time (s) and whether it was
+    loaded from the cache."""
+    return {"train seconds": round(net.info.get("train_seconds", 0.0), 1), "loaded from cache": net.info.get("cached")}
+
+
+def frames(rows: dict[str, list]) -> dict[str, pd.DataFrame]:
+    """One table per name: the row lists of ``rows`` (dicts, or DataFrames to concatenate) as DataFrames."""
+    return {k: (pd.concat(v, ignore_index=True) if v and isinstance(v[0], pd.DataFrame) else pd.DataFrame(v))
+            for k, v in rows.items()}
