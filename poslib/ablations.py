@@ -34,10 +34,11 @@ class AblationSizes:
 #: The ablation sizes of every profile. The book's fine-tunes see 500 images and its probes train for 4 epochs
 #: (they were 1,000 and 8): Chapter 2 runs in about three quarters of the time. Every binding finding held at
 #: these sizes on seeds the book does not use (7, 8, 9) before they replaced the old ones, then on seeds 0-2
-#: and 11-13 and on the bf16 path. The smoke sizes are unchanged.
+#: and 11-13 and on the bf16 path. ``smoke`` uses the book's sizes on its one seed: at its old, smaller sizes
+#: (300 fine-tuning images, 128-crop probes) wider padding and the resize emulation's leak depended on the seed
+#: (on seed 11 they fell within the margin).
 SIZES: dict[str, AblationSizes] = {
-    "smoke": AblationSizes(images=300, test=200, scratch_images=300, scratch_epochs=1, probe_train=128,
-                           probe_epochs=8),
+    "smoke": AblationSizes(),
     "book": AblationSizes(),
     "paper": AblationSizes(images=20000, epochs=20, finetune=False, test=1000, scratch_images=20000,
                            scratch_epochs=20, probe_train=2000, probe_test=500, probe_epochs=15),

@@ -50,8 +50,7 @@ class GridSizes:
 
 
 #: The sizes of every profile. The tasks stay near chance at smaller budgets (the patch classifier too),
-#: so ``smoke`` uses the book's sizes on its one seed: it trains the book's first-seed networks, which a
-#: book build then loads from the cache.
+#: so ``smoke`` uses the book's sizes on its one seed (on one CPU thread, so these are not the book's networks).
 SIZES: dict[str, GridSizes] = {
     "smoke": GridSizes(),
     "book": GridSizes(),

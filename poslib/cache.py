@@ -1,8 +1,9 @@
 """A content-keyed disk cache for trained networks (every chapter that trains a backbone).
 
-An entry's key is a hash of everything that determines it: the full configuration and the source of
-the ``poslib`` modules that build and train it. Change any of them and a new entry is made, so a
-cached network is never stale; ask for the same thing twice, from any chapter, and it is trained once.
+An entry's key is a hash of everything that determines it: the full configuration, the source of
+the ``poslib`` modules that build and train it, and the number of CPU threads (which changes how sums are
+split, and so the numbers). Change any of them and a new entry is made, so a cached network is never stale;
+ask for the same thing twice, from any chapter or from two processes at once, and it is trained once.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
+from filelock import FileLock
 
 from . import config
 
@@ -79,8 +81,9 @@ def network_key(net: torch.nn.Module) -> str:
 
 def key(kind: str, spec: dict, module: str) -> str:
     """The cache key of a ``kind`` of result built from ``spec`` (a JSON-serialisable dict) by the code of
-    ``module`` and everything it imports."""
-    blob = json.dumps({"kind": kind, "spec": spec, "code": fingerprint(module)}, sort_keys=True, default=str)
+    ``module`` and everything it imports, on this process's number of CPU threads."""
+    blob = json.dumps({"kind": kind, "spec": spec, "code": fingerprint(module), "threads": torch.get_num_threads()},
+                      sort_keys=True, default=str)
     return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
@@ -92,19 +95,21 @@ def load_or_make(kind: str, spec: dict, make: Callable[[], Any], module: str) ->
     """Load the cached result for (kind, spec) built by ``module``'s code, or ``make()`` it and store it;
     returns (result, was_cached).
 
-    Results are whatever ``torch.save`` can store (state dicts, tensors, dicts of numbers).
+    Results are whatever ``torch.save`` can store (state dicts, tensors, dicts of numbers). A lock file per
+    entry makes a second process that asks for the same result wait for the first one's, not make it again.
     """
     path = config.cache_dir() / f"{key(kind, spec, module)}.pt"
-    if path.exists():
-        try:
-            result = torch.load(path, map_location="cpu", weights_only=False)
-            COUNTS["hits"] += 1
-            return result, True
-        except Exception:  # a truncated file from an interrupted run: make it again
-            path.unlink(missing_ok=True)
-    result = make()
-    COUNTS["made"] += 1
-    tmp = path.with_suffix(".tmp")
-    torch.save(result, tmp)
-    tmp.replace(path)
-    return result, False
+    with FileLock(str(path.with_suffix(".lock"))):
+        if path.exists():
+            try:
+                result = torch.load(path, map_location="cpu", weights_only=False)
+                COUNTS["hits"] += 1
+                return result, True
+            except Exception:  # a truncated file from an interrupted run: make it again
+                path.unlink(missing_ok=True)
+        result = make()
+        COUNTS["made"] += 1
+        tmp = path.with_suffix(".tmp")
+        torch.save(result, tmp)
+        tmp.replace(path)
+        return result, False

@@ -11,11 +11,12 @@ from . import claims, config, plots, scorecard
 _started: dict[str, float] = {}
 
 
-def start(name: str, threads: int = 2) -> config.Profile:
-    """Set a chapter up: ``threads`` CPU threads (the book's 2-core budget), seeds, the plotting style; print
-    the status line (versions, profile, seeds, numeric path, CPU features). Returns the active profile."""
+def start(name: str) -> config.Profile:
+    """Set a chapter up: the profile's CPU threads (two, the book's 2-core budget; one in ``smoke``), seeds, the
+    plotting style; print the status line (versions, profile, seeds, numeric path, CPU features and threads).
+    Returns the active profile."""
     profile = config.get_profile()
-    torch.set_num_threads(threads)
+    torch.set_num_threads(profile.threads)
     config.seed_everything(profile.seeds[0])
     plots.setup()
     _started[name] = time.perf_counter()

@@ -41,7 +41,9 @@ DEFAULT_PRECISION = "fp32"
 @dataclass(frozen=True)
 class Profile:
     """What a profile decides for the whole book: its name, the side of the offline images, the run's seeds,
-    and whether it works offline (``smoke``, ``book``) or with the paper's ImageNet weights and data sets.
+    whether it works offline (``smoke``, ``book``) or with the paper's ImageNet weights and data sets, and the
+    CPU threads one chapter uses (``smoke``: one, so that the tests run two chapters at a time on 2 cores;
+    the thread count changes how sums are split, so it is part of every cache key).
 
     The sizes of each experiment family live next to the code that runs it, one entry per profile:
     ``train.SIZES`` (backbones), ``posenet.SIZES`` (readouts), ``ablations.SIZES`` (Chapter 2's many
@@ -55,11 +57,12 @@ class Profile:
     image_size: int = 80
     seeds: tuple = (0, 1, 2)
     offline: bool = True
+    threads: int = 2
 
 
 _PROFILES = {
     # one seed: smoke checks each claim's direction on the first seed; the book gives the seed spread
-    "smoke": Profile(name="smoke", seeds=(0,)),
+    "smoke": Profile(name="smoke", seeds=(0,), threads=1),
     "book": Profile(name="book"),
     "paper": Profile(name="paper", image_size=224, seeds=(0, 1, 2, 3, 4), offline=False),
 }
@@ -153,7 +156,8 @@ def status(chapter: str = "") -> str:
     origin = "POSLIB_SEEDS" if seeds_override() is not None else "profile"
     head = f"{chapter} | " if chapter else ""
     return (f"{head}poslib {VERSION} | profile {p.name!r} | seeds {', '.join(map(str, p.seeds))} ({origin}) | "
-            f"numeric path {precision()} | device {device()} ({cpu_features()}) | torch {torch.__version__}")
+            f"numeric path {precision()} | device {device()} ({cpu_features()}, {torch.get_num_threads()} threads) | "
+            f"torch {torch.__version__}")
 
 
 def device() -> torch.device:

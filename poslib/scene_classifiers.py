@@ -35,8 +35,8 @@ class SceneSizes:
 
 
 #: The sizes of every profile. At smaller budgets the valid network does not learn the objects well enough to
-#: show its loss at the frame, so ``smoke`` trains the book's first-seed networks of the three modes the binding
-#: findings compare, at the book's sizes; a book build then loads them from the cache.
+#: show its loss at the frame, so ``smoke`` trains the three modes the binding findings compare at the book's
+#: sizes, on its one seed.
 SIZES: dict[str, SceneSizes] = {
     "smoke": SceneSizes(modes=("zeros", "circular", "valid")),
     "book": SceneSizes(),

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-torch.set_num_threads(2)
+from poslib import config
+
+torch.set_num_threads(config.get_profile().threads)
 
 
 def pytest_addoption(parser, pluginmanager):

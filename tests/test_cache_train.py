@@ -65,6 +65,39 @@ def test_load_or_make_makes_once_then_loads(monkeypatch, tmp_path):
     assert cached is False and len(calls) == 2
 
 
+def test_key_changes_with_the_thread_count():
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = cache.key("x", {"a": 1}, "train")
+        torch.set_num_threads(2)
+        assert cache.key("x", {"a": 1}, "train") != one
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_second_process_waits_for_the_first_ones_result(monkeypatch, tmp_path):
+    """While another process holds an entry's lock (it is making the result), load_or_make waits, then loads."""
+    import threading
+
+    from filelock import FileLock
+
+    monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
+    path = tmp_path / f"{cache.key('thing', {'v': 1}, 'train')}.pt"
+    lock = FileLock(str(path.with_suffix(".lock")))
+    lock.acquire()
+    got = {}
+    waiter = threading.Thread(target=lambda: got.update(r=cache.load_or_make(
+        "thing", {"v": 1}, lambda: pytest.fail("made twice"), "train")))
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive()  # waiting on the lock
+    torch.save({"n": 3}, path)  # the first process's result
+    lock.release()
+    waiter.join(10)
+    assert got["r"] == ({"n": 3}, True)
+
+
 def test_load_or_make_remakes_a_truncated_entry(monkeypatch, tmp_path):
     monkeypatch.setenv("POSLIB_CACHE", str(tmp_path))
     path = tmp_path / f"{cache.key('thing', {}, 'train')}.pt"

@@ -56,7 +56,7 @@ def test_experiment_sizes_grow_from_smoke_to_paper():
     smoke, book, paper = (config.get_profile(n) for n in ("smoke", "book", "paper"))
     assert posenet.sizes(smoke).train < posenet.sizes(book).train < posenet.sizes(paper).train
     assert train.sizes(smoke).images < train.sizes(book).images
-    assert ablations.sizes(smoke).images < ablations.sizes(book).images < ablations.sizes(paper).images
+    assert ablations.sizes(smoke).images <= ablations.sizes(book).images < ablations.sizes(paper).images
     assert border_tasks.sizes(book).train["where"] < border_tasks.sizes(paper).train["where"]
     for module in (ablations, border_tasks, posenet, train):
         assert set(module.SIZES) == set(config.PROFILES), module.__name__
@@ -65,7 +65,13 @@ def test_experiment_sizes_grow_from_smoke_to_paper():
 
 
 def test_profile_holds_only_what_the_whole_book_shares():
-    assert [f.name for f in dataclasses.fields(config.Profile)] == ["name", "image_size", "seeds", "offline"]
+    assert [f.name for f in dataclasses.fields(config.Profile)] == ["name", "image_size", "seeds", "offline",
+                                                                    "threads"]
+
+
+def test_smoke_runs_on_one_thread_and_the_book_on_two():
+    assert config.get_profile("smoke").threads == 1
+    assert config.get_profile("book").threads == 2
 
 
 def test_profile_is_frozen_and_keyword_built():
@@ -237,6 +243,7 @@ def test_status_names_profile_seeds_and_path(monkeypatch):
     assert line.startswith("Chapter 9 | poslib ")
     assert "profile 'smoke'" in line and "seeds 0 (profile)" in line and "numeric path fp32" in line
     assert torch.__version__ in line and config.cpu_features() in line
+    assert f"{torch.get_num_threads()} threads" in line
     monkeypatch.setenv("POSLIB_SEEDS", "11,12,13")
     monkeypatch.setenv("POSLIB_PRECISION", "bf16")
     line = config.status()
