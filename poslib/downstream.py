@@ -42,7 +42,9 @@ class MeasureSizes:
     shortcut_arms: tuple[str, ...] = task_nets.ARMS
 
 
-#: The held-out sizes of every profile. ``smoke`` measures its networks on the book's test sets: at smaller budgets the shortcut's control (a drop of at most the margin) would be decided by sampling noise.
+#: The held-out sizes of every profile. ``smoke`` measures its networks on the book's test sets: at smaller ones
+#: the shortcut's control (a drop of at most the margin) would be decided by sampling noise even more than it is
+#: at these (it is reported as not robust).
 SIZES: dict[str, MeasureSizes] = {
     "smoke": MeasureSizes(),
     "book": MeasureSizes(),
