@@ -26,10 +26,13 @@ if not os.environ.get("POSLIB_CACHE"):
     os.environ["POSLIB_CACHE"] = tempfile.mkdtemp(prefix="poslib-test-cache-")
     atexit.register(shutil.rmtree, os.environ["POSLIB_CACHE"], True)
 
+import torch  # noqa: E402
+
 from poslib import config  # noqa: E402  (after POSLIB_PROFILE is set)
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = str(config.get_profile().threads)
+torch.set_num_threads(config.get_profile().threads)
 
 
 def pytest_collectstart(collector):

@@ -1,16 +1,12 @@
 """Fixtures shared by the ``poslib`` unit tests.
 
-The test environment (profile, cache folder, progress bars) is set in one place, the repository's root
+The test environment (profile, cache folder, progress bars, CPU threads) is set in one place, the repository's root
 ``conftest.py``, before this file is imported.
 """
 from __future__ import annotations
 
 import pytest
 import torch
-
-from poslib import config
-
-torch.set_num_threads(config.get_profile().threads)
 
 
 def pytest_addoption(parser, pluginmanager):
