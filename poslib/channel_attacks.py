@@ -78,11 +78,11 @@ def _last_stage(net: dense.Net, images: torch.Tensor) -> torch.Tensor:
 
 
 def _zeroed_logits(net: dense.Net, features: torch.Tensor, drop: Sequence[int]) -> torch.Tensor:
-    """The dense head on ``features`` with channels ``drop`` set to 0 (what :func:`channels.zeroed` on the last
-    stage gives, without running the encoder again)."""
+    """The dense head on ``features`` with channels ``drop`` set to 0, on the numeric path (what
+    :func:`channels.zeroed` on the last stage gives, without running the encoder again); float32 logits."""
     idx = torch.as_tensor(list(drop), dtype=torch.long)
-    with torch.no_grad():
-        return net.head(features.index_fill(1, idx, 0.0) if len(idx) else features)
+    with torch.no_grad(), config.autocast():
+        return net.head(features.index_fill(1, idx, 0.0) if len(idx) else features).float()
 
 
 #: The halves of an answer :func:`half_scores` scores, by the mirror axis that separates them.

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from poslib import claims, scorecard
+from poslib import claims, config, scorecard
 
 ROOT = Path(__file__).resolve().parents[1]
 # a 1 x 1 PNG
@@ -84,7 +84,7 @@ def test_run_status_and_the_shared_figure(site):
     out, _ = site
     status = (out / "status.html").read_text()
     assert "smoke" in status and "3 s" in status and "bf16 units" in status
-    assert "0.1 min" in status and "smoke profile, 1 seed(s), fp32" in status
+    assert "0.1 min" in status and f"smoke profile, 1 seed(s), {config.precision()}" in status
     assert (out / "_images" / "shared_fig.png").read_bytes() == base64.b64decode(PNG)
     assert 'src="_images/shared_fig.png"' in (out / "index.html").read_text()
 

@@ -152,7 +152,7 @@ def test_circular_saliency_net_rolls_with_its_input():
     assert task_scores.circular_spread(dense.build("zeros", 1, True).eval(), x) > 1e-3
 
 
-def test_fit_trains_with_extra_targets_and_matches_fit_classifier():
+def test_fit_trains_with_extra_targets_and_matches_fit_classifier(path_tol):
     torch.manual_seed(0)
     x, y = torch.rand(32, 3, 16, 16), torch.randint(0, 2, (32,))
 
@@ -167,7 +167,9 @@ def test_fit_trains_with_extra_targets_and_matches_fit_classifier():
     prior = torch.log(torch.full((32, 2), 0.5))
     c = make()
     lc = train.fit(c, x, [y, prior], lambda out, t, p: F.cross_entropy(F.log_softmax(out, 1) + p, t), 2, 8, 0.01, 3)
-    assert lc == pytest.approx(la)  # a flat prior changes nothing
+    # a flat prior changes nothing but rounding: under bfloat16 the two losses' gradients may round to
+    # neighbouring bfloat16 values, so the weights, and the losses, drift apart by less than a unit of its epsilon
+    assert lc == pytest.approx(la, rel=path_tol(1e-6))
 
 
 def test_arms_are_checked():

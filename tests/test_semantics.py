@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from poslib import config, metrics, models, scene_classifiers, scenes, semantics
+from poslib import config, infer, metrics, models, scene_classifiers, scenes, semantics
 
 TINY = scene_classifiers.SceneSizes(modes=("zeros", "circular"), train=40, epochs=1, batch=20)
 TINY_PROBES = semantics.ProbeSizes(test_objects=12, probe_objects=6, shots=1, draws=1, pairs=20, bootstrap=5)
@@ -62,18 +62,20 @@ def test_paste_and_blank_canvas_check_shapes():
     assert torch.all(s.images[3][:, 16:, :] == 0) and not torch.all(s.images[3][:, :16, 24:40] == 0)
 
 
-def test_latents_line_up_with_places():
+def test_latents_line_up_with_places(path_tol):
     torch.manual_seed(0)
     data = scenes.every_place(2, 0, "test")
     for mode in ("zeros", "valid"):
         net = models.VGGStyle(scene_classifiers.WIDTHS, (1,) * 4, mode, 10).eval()
         lat = semantics.latents(net, data)
         assert lat.pred.shape == (50,) and [v.shape[1] for v in lat.local] == list(scene_classifiers.WIDTHS)
-        with torch.no_grad():
-            maps = net.stages(data.images[:1])
-        assert torch.allclose(lat.pooled[0][0], maps[0][0].mean((1, 2)), atol=1e-5)
+        # the first image's first stage on the same numeric path; latents runs a larger batch, and under
+        # bfloat16 the batch size may change a feature's rounding
+        first = infer.batched(lambda x: net.stages(x)[0], data.images[:1])[0]
+        atol = path_tol(1e-5, scale=first.abs().max())
+        assert torch.allclose(lat.pooled[0][0], first.mean((1, 2)), atol=atol)
         if mode == "zeros":  # place 0 is the top-left 16 x 16 square of the full-size first stage
-            assert torch.allclose(lat.local[0][0], maps[0][0, :, :16, :16].mean((1, 2)), atol=1e-5)
+            assert torch.allclose(lat.local[0][0], first[:, :16, :16].mean((1, 2)), atol=atol)
 
 
 def test_circular_network_answers_the_same_everywhere_on_a_blank_canvas():
