@@ -43,6 +43,16 @@ MARGINS: dict[str, dict[str, float]] = {
     "book": {"clear": 0.05, "large": 0.3},
     "paper": {"clear": 0.05, "large": 0.3},
 }
+#: How far an exact identity may miss, relative to the values' scale, in units of the path's epsilon. float32:
+#: sums added in other orders by other kernels (64: 7.6e-6). bfloat16 autocast rounds each layer's output to 8
+#: bits, and another order may move a few of those roundings one step (8: 0.0625; 64 would allow half the scale).
+IDENTITY_ULPS: dict[str, int] = {"fp32": 64, "bf16": 8}
+
+
+def identity_tolerance() -> float:
+    """The relative tolerance of a sanity check for an exact identity on the active numeric path:
+    :data:`IDENTITY_ULPS` units of its epsilon."""
+    return IDENTITY_ULPS[config.precision()] * config.eps()
 
 
 def margins(profile: Optional[config.Profile] = None) -> dict[str, float]:

@@ -105,7 +105,7 @@ def test_zeroing_and_halves_score_a_perfect_answer_as_one():
 def test_zeroing_through_a_hook_matches_the_tables_and_restores_the_network():
     torch.manual_seed(0)
     net = dense.build("zeros", 4, True).eval()
-    # the same computation on the numeric path: the shortcut runs its head on the path too, so the two agree up to rounding
+    # one computation on the numeric path: the shortcut runs its head on the path too, so the two agree to rounding
     assert channel_attacks.hook_matches(net, torch.rand(4, 3, 48, 48), [0, 5, 9]) < 1e-6
 
 

@@ -87,6 +87,14 @@ def test_judge_identity_needs_holds_and_empty_seeds_are_refused():
         claims.judge("above", [], 0.0)
 
 
+@pytest.mark.parametrize("path, units", [("fp32", 64), ("bf16", 8)])
+def test_identity_tolerance_is_units_of_the_paths_epsilon(monkeypatch, path, units):
+    monkeypatch.setenv("POSLIB_PRECISION", path)
+    assert claims.identity_tolerance() == units * config.eps()
+    # float32 keeps room for reordered sums; bfloat16's is a few roundings, far below the values' scale
+    assert claims.identity_tolerance() < (1e-5 if path == "fp32" else 0.1)
+
+
 def test_mean_sd_text():
     assert claims.mean_sd([0.5]) == "0.500 (n=1)"
     assert claims.mean_sd(0.5) == "0.500 (n=1)"

@@ -23,8 +23,6 @@ AUGSHIFT = "two crops, cross-entropy on both and a mean-squared-error term betwe
 PAPER_LEVEL = paper.GAPNET_LOCATION_ACCURACY - 0.01
 #: Two channel rankings "rank alike" when their Spearman correlation exceeds this.
 ALIKE = 0.5
-#: A sanity check's tolerance for an exact invariance or identity, in units of the numeric path's epsilon.
-IDENTITY_ULPS = 64
 
 
 def declare(profile: Optional[config.Profile] = None) -> list[Finding]:

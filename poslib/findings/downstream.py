@@ -29,8 +29,6 @@ TABLE_6 = f"H SPC on PASCAL-S: VGG-SOD {_h6('VGG-SOD')}, VGG-SS {_h6('VGG-SS')} 
 HURT = ("position can both help or hurt (IJCV 2024, in words); in question answering, answers seen at one position "
         f"are learnt as a position, and a bias model brings accuracy back from {paper.QA_POSITION_BIASED} % to "
         f"{paper.QA_BIAS_MODEL} % (Ko et al.)")
-#: A sanity check's tolerance for an exact equivariance, in units of the numeric path's epsilon.
-EQUIVARIANCE_ULPS = 64
 
 
 def declare(profile: Optional[config.Profile] = None) -> list[Finding]:
