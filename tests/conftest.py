@@ -29,15 +29,15 @@ def pytest_addoption(parser, pluginmanager):
 def path_tol():
     """A tolerance for two computations of one quantity that may round differently, on the active numeric path.
 
-    ``path_tol(fp32, scale=1.0, ulps=1.0)`` is the test's own tolerance ``fp32`` on the float32 path; under
-    bfloat16 autocast, where every layer's output is rounded to 8 significant bits, it is ``ulps`` units of
-    bfloat16's epsilon at the values' ``scale`` (never tighter than ``fp32``). A test of code, not of
-    numerics, should compare like with like (both sides on the path) instead of widening its tolerance.
+    ``path_tol(fp32, scale=1.0)`` is the test's own tolerance ``fp32`` on the float32 path; under bfloat16
+    autocast, where every layer's output is rounded to 8 significant bits, it is one unit of bfloat16's
+    epsilon at the values' ``scale`` (never tighter than ``fp32``). A test of code, not of numerics, should
+    compare like with like (both sides on the path) instead of widening its tolerance.
     """
-    def tol(fp32: float, scale: float = 1.0, ulps: float = 1.0) -> float:
+    def tol(fp32: float, scale: float = 1.0) -> float:
         if config.precision() == "fp32":
             return fp32
-        return max(fp32, ulps * config.eps() * float(scale))
+        return max(fp32, config.eps() * float(scale))
     return tol
 
 
